@@ -1,0 +1,111 @@
+"""Command line for teachers and benchmarks: train, evaluate and predict.
+
+    python -m hcr_utils train mnist --data-dir DIR --out PATH [--epochs N]
+    python -m hcr_utils evaluate PATH --dataset mnist --data-dir DIR
+    python -m hcr_utils predict PATH IMAGE...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+EXIT_ERROR = 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .datasets import load
+    from .inference import save_model
+    from .training import RECIPES, train_recipe
+
+    data = load(args.dataset, args.data_dir)
+    recipe = RECIPES[args.dataset].with_epochs(args.epochs)
+    model, history = train_recipe(data, recipe, validation=False, verbose=2)
+    save_model(model, args.out, args.dataset, data.classes)
+    print(json.dumps({"dataset": args.dataset, "epochs": recipe.epochs, "n": len(data.x_train),
+                      "seconds": round(history.history["seconds"][0], 1), "out": str(args.out)}))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .datasets import load
+    from .evaluation import evaluate
+    from .inference import Recognizer
+
+    recognizer = Recognizer.load(args.model)
+    data = load(args.dataset, args.data_dir)
+    if recognizer.classes != data.classes:
+        raise ValueError(f"{args.model} predicts {len(recognizer.classes)} classes, "
+                         f"but {args.dataset} has {len(data.classes)}")
+    print(json.dumps(evaluate(recognizer.model, data).summary(args.dataset)))
+    return 0
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Pixels of an image file (any format Pillow reads), as a uint8 array."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return np.asarray(image.convert("RGBA") if image.mode in ("P", "LA", "PA") else image.convert(
+                image.mode if image.mode in ("L", "RGB", "RGBA") else "RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise ValueError(f"cannot read {path} as an image ({type(err).__name__}: {err})") from None
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .inference import Recognizer
+
+    recognizer = Recognizer.load(args.model)
+    status = 0
+    for path in args.images:
+        try:
+            best = recognizer.top_k(read_image(path), k=3)
+        except ValueError as err:  # unreadable file, not an image, blank picture
+            print(f"error: {path}: {err}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        print(f"{path}\t" + "  ".join(f"{char} {prob:.3f}" for char, prob in best))
+    return status
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m hcr_utils``."""
+    main_parser = argparse.ArgumentParser(prog="python -m hcr_utils", description=__doc__.splitlines()[0])
+    commands = main_parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a chapter's final recipe and save a .keras model")
+    train.add_argument("dataset", choices=["mnist", "emnist"])
+    train.add_argument("--data-dir", type=Path, help="folder with the official IDX files (default: data/<dataset>)")
+    train.add_argument("--out", type=Path, required=True, help="where to save the model (NAME.keras)")
+    train.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+    train.set_defaults(run=_train)
+
+    score = commands.add_parser("evaluate", help="score a saved model on a test set; prints one JSON line")
+    score.add_argument("model", type=Path)
+    score.add_argument("--dataset", choices=["mnist", "emnist"], required=True)
+    score.add_argument("--data-dir", type=Path, help="folder with the official IDX files")
+    score.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="top-3 characters for each image file")
+    predict.add_argument("model", type=Path)
+    predict.add_argument("images", type=Path, nargs="+")
+    predict.set_defaults(run=_predict)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; expected failures print one line and return exit code 2."""
+    args = parser().parse_args(argv)
+    from .download import DownloadError
+
+    try:
+        return args.run(args)
+    except (FileNotFoundError, ValueError, DownloadError) as err:  # ValueError covers bad data and blank images
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR

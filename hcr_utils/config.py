@@ -1,0 +1,65 @@
+"""One place for paths, environment switches and random seeds.
+
+Every notebook, test and command reads its folders and settings from here, so
+changing where data lives (``HCR_DATA_DIR``) or turning on the quick mode
+(``HCR_QUICK=1``) needs no edit anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+SEED = 42
+
+QUICK_ENV = "HCR_QUICK"
+DATA_DIR_ENV = "HCR_DATA_DIR"
+MODELS_DIR_ENV = "HCR_MODELS_DIR"
+OUTPUTS_DIR_ENV = "HCR_OUTPUTS_DIR"
+
+
+def quick_mode() -> bool:
+    """True when ``HCR_QUICK`` is set to 1/true/yes: small shipped sample, few epochs."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_root() -> Path:
+    """Folder that holds one sub-folder per dataset (``mnist/``, ``emnist/``).
+
+    ``HCR_DATA_DIR`` wins; in quick mode it is the shipped ``data/sample``;
+    otherwise ``data/`` in the project.
+    """
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV]).expanduser()
+    return SAMPLE_DIR if quick_mode() else PROJECT_ROOT / "data"
+
+
+def models_dir() -> Path:
+    """Where trained ``.keras`` models are saved (``saved_models/``)."""
+    return Path(os.environ.get(MODELS_DIR_ENV, PROJECT_ROOT / "saved_models")).expanduser()
+
+
+def outputs_dir() -> Path:
+    """Where figures, screenshots and reports are written (``outputs/``)."""
+    path = Path(os.environ.get(OUTPUTS_DIR_ENV, PROJECT_ROOT / "outputs")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def epochs(full: int, quick: int = 1) -> int:
+    """The number of epochs to train: ``full`` normally, ``quick`` in quick mode."""
+    return quick if quick_mode() else full
+
+
+def set_seed(seed: int = SEED) -> None:
+    """Seed Python, NumPy and Keras (TensorFlow) so runs repeat."""
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras  # imported here: seeding numpy must not pay for TensorFlow
+
+    keras.utils.set_random_seed(seed)

@@ -1,0 +1,92 @@
+"""Scores and error analysis: accuracy, top-k, confusion matrix, confused pairs, mistakes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from .datasets import Dataset
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities for N×28×28 uint8 images, in batches."""
+    return model.predict(np.asarray(images)[..., None], batch_size=batch_size, verbose=0)
+
+
+def top_k_accuracy(probabilities: np.ndarray, labels: np.ndarray, k: int = 3) -> float:
+    """Share of examples whose true class is among the ``k`` most probable."""
+    best = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean((best == np.asarray(labels)[:, None]).any(axis=1)))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's predictions on a test set, with the measures the notebooks show."""
+
+    probabilities: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    seconds: float
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.predictions == self.labels))
+
+    def top_k(self, k: int = 3) -> float:
+        return top_k_accuracy(self.probabilities, self.labels, k)
+
+    def confusion(self) -> np.ndarray:
+        """Counts: row = true class, column = predicted class."""
+        return confusion_matrix(self.labels, self.predictions, labels=np.arange(len(self.classes)))
+
+    def per_class(self) -> dict[str, np.ndarray]:
+        """Precision, recall (= per-class accuracy), F1 and support of every class."""
+        precision, recall, f1, support = precision_recall_fscore_support(
+            self.labels, self.predictions, labels=np.arange(len(self.classes)), zero_division=0
+        )
+        return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+    def most_confused(self, n: int = 10) -> list[tuple[str, str, int]]:
+        """The ``n`` largest off-diagonal cells as (true character, predicted character, count)."""
+        counts = self.confusion().copy()
+        np.fill_diagonal(counts, 0)
+        order = np.argsort(-counts, axis=None)[:n]
+        rows, cols = np.unravel_index(order, counts.shape)
+        return [(self.classes[r], self.classes[c], int(counts[r, c])) for r, c in zip(rows, cols) if counts[r, c]]
+
+    def mistakes(self, most_confident_first: bool = True) -> np.ndarray:
+        """Indices of the wrongly predicted examples, the most confident errors first."""
+        wrong = np.flatnonzero(self.predictions != self.labels)
+        order = np.argsort(-self.confidence[wrong] if most_confident_first else self.confidence[wrong])
+        return wrong[order]
+
+    def summary(self, dataset: str) -> dict[str, float | int | str]:
+        """The JSON line of ``python -m hcr_utils evaluate``."""
+        result: dict[str, float | int | str] = {
+            "dataset": dataset,
+            "accuracy": round(self.accuracy, 4),
+            "n": int(len(self.labels)),
+            "seconds": round(self.seconds, 2),
+        }
+        if dataset == "emnist":
+            result["top3"] = round(self.top_k(3), 4)
+        return result
+
+
+def evaluate(model: keras.Model, data: Dataset) -> Evaluation:
+    """Predict ``data``'s test set with ``model`` and time it."""
+    start = time.perf_counter()
+    probabilities = predict_probabilities(model, data.x_test)
+    return Evaluation(probabilities, data.y_test, data.classes, time.perf_counter() - start)

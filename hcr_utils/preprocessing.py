@@ -1,0 +1,137 @@
+"""Turn any picture of one character into a 28×28 image like the training data.
+
+Two conversions, one per dataset, each following how its images were made:
+
+* EMNIST (Cohen et al. 2017): blur, crop to the ink's bounding box, centre in
+  a square keeping the aspect ratio, pad 2 pixels, resize to 28×28.
+* MNIST (LeCun et al.): fit the ink in a 20×20 box keeping the aspect ratio,
+  then centre its centre of mass in a 28×28 frame.
+
+Input may be any size, grey (H×W), RGB or RGBA, white ink on black or dark ink
+on light paper: :func:`ink_map` normalises all of that first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+INK_THRESHOLD = 0.2  # share of full intensity above which a pixel counts as ink
+MIN_EXTENT = 0.08  # the ink must span at least this share of the picture's larger side
+STYLES = ("emnist", "mnist")
+
+
+class BlankImageError(ValueError):
+    """The picture holds no character (blank, uniform, or only a speck): draw a character."""
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """Grey levels in [0, 1] from H×W, H×W×1, H×W×3 or H×W×4 (uint8 or float)."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {array.shape}")
+    if min(array.shape[:2]) < 2:
+        raise ValueError(f"image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
+    scale = 255.0 if array.dtype == np.uint8 or array.max(initial=0) > 1.0 else 1.0
+    array = array.astype(np.float32) / scale
+    if array.ndim == 2:
+        return array
+    grey = array[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if array.shape[2] == 4:
+        alpha = array[..., 3]
+        if alpha.min() < 1.0:  # transparent background: put it behind the ink in a contrasting colour
+            opaque = alpha > 0.5
+            ink_is_dark = opaque.any() and grey[opaque].mean() < 0.5
+            background = 1.0 if ink_is_dark else 0.0
+            grey = grey * alpha + background * (1.0 - alpha)
+    return grey
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Grey image in [0, 1] with bright ink on a black background, contrast stretched.
+
+    Dark-on-light input (scans, photos, paper) is detected from the border,
+    which is background in a picture of one character, and inverted.
+
+    Raises:
+        BlankImageError: if the picture has no contrast or no ink.
+    """
+    grey = _grey(image)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > 0.5:
+        grey = 1.0 - grey
+    low, high = np.percentile(grey, 1), grey.max()
+    if high - low < 0.15:
+        raise BlankImageError("the picture is blank: draw a character")
+    return np.clip((grey - low) / (high - low), 0.0, 1.0)
+
+
+def _ink_box(ink: np.ndarray) -> tuple[slice, slice]:
+    """Bounding box of the ink; raises BlankImageError when it is a speck."""
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        raise BlankImageError("the picture is blank: draw a character")
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    if max(height, width) < MIN_EXTENT * max(ink.shape):
+        raise BlankImageError("the mark is too small to be a character: draw it bigger")
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def _resize(ink: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a [0, 1] image with an anti-aliasing filter (box when shrinking a lot)."""
+    shrink = ink.shape[0] > 2 * height or ink.shape[1] > 2 * width
+    resample = Image.Resampling.BOX if shrink else Image.Resampling.BICUBIC
+    out = Image.fromarray(ink.astype(np.float32), mode="F").resize((width, height), resample)
+    return np.clip(np.asarray(out), 0.0, 1.0)
+
+
+def _square(ink: np.ndarray, pad: int = 0) -> np.ndarray:
+    """Centre ``ink`` in a black square (side = its longer side + 2·pad)."""
+    side = max(ink.shape) + 2 * pad
+    frame = np.zeros((side, side), np.float32)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    frame[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
+    return frame
+
+
+def to_emnist(ink: np.ndarray) -> np.ndarray:
+    """EMNIST conversion of a bright-ink image: blur, crop, square, pad 2 px, 28×28, uint8."""
+    scale = max(ink.shape) / 128.0  # NIST blurred 128×128 scans with sigma 1
+    blurred = ndimage.gaussian_filter(ink, sigma=max(scale, 0.5))
+    box = _ink_box(blurred)
+    cropped = blurred[box]
+    side = max(cropped.shape)
+    pad = int(round(side * 2 / 24))  # 2 of 28 pixels on each side after resizing
+    small = _resize(_square(cropped, pad), 28, 28)
+    return np.round(255 * small / max(small.max(), 1e-6)).astype(np.uint8)
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray:
+    """MNIST conversion of a bright-ink image: fit in 20×20, centre of mass at the centre of 28×28."""
+    cropped = ink[_ink_box(ink)]
+    height, width = cropped.shape
+    scale = 20.0 / max(height, width)
+    fitted = _resize(cropped, max(1, round(height * scale)), max(1, round(width * scale)))
+    frame = np.zeros((28, 28), np.float32)
+    top, left = (28 - fitted.shape[0]) // 2, (28 - fitted.shape[1]) // 2
+    frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+    cy, cx = ndimage.center_of_mass(frame)
+    frame = ndimage.shift(frame, (13.5 - cy, 13.5 - cx), order=1, mode="constant")
+    return np.round(255 * np.clip(frame, 0, 1) / max(frame.max(), 1e-6)).astype(np.uint8)
+
+
+def prepare(image: np.ndarray, style: str = "emnist") -> np.ndarray:
+    """Any picture of one character → 28×28 uint8, white ink on black, as ``style``'s data.
+
+    Raises:
+        BlankImageError: no character to read.
+        ValueError: an array that is not an image.
+    """
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
+    ink = ink_map(image)
+    return to_emnist(ink) if style == "emnist" else to_mnist(ink)

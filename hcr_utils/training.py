@@ -1,0 +1,120 @@
+"""Training recipes: what to build, how long to train, with which schedule and loss.
+
+A :class:`Recipe` is the single definition of a chapter's final model; the
+notebooks and ``python -m hcr_utils train`` both train from it, so they agree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import keras
+import numpy as np
+
+from . import config
+from .datasets import Dataset
+from .models import build_cnn
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run, apart from the data."""
+
+    model: dict[str, Any] = field(default_factory=dict)  # keyword arguments of build_cnn
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
+    label_smoothing: float = 0.1
+    balance_classes: bool = False  # weight the loss by inverse class frequency
+
+    def with_epochs(self, epochs: int | None) -> Recipe:
+        """The same recipe trained for ``epochs`` (unchanged if None)."""
+        return self if epochs is None else replace(self, epochs=epochs)
+
+
+RECIPES: dict[str, Recipe] = {
+    "mnist": Recipe(model={"convs_per_block": 1}, epochs=30),
+    "emnist": Recipe(model={"convs_per_block": 1}, epochs=10, batch_size=128, balance_classes=True),
+}
+
+
+def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
+    """Inverse-frequency weights that make every class weigh the same in the loss (mean weight 1)."""
+    counts = np.bincount(labels, minlength=num_classes).astype(float)
+    if (counts == 0).any():
+        missing = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(f"classes {missing} have no training examples; cannot balance them")
+    weights = len(labels) / (num_classes * counts)
+    return {c: float(w) for c, w in enumerate(weights)}
+
+
+def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up to ``recipe.learning_rate``, then cosine decay to 1% of it."""
+    warmup = int(steps * recipe.warmup_share)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else recipe.learning_rate,
+        decay_steps=max(steps - warmup, 1),
+        alpha=0.01,
+        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
+    """Compile ``model`` with AdamW, the recipe's schedule and a label-smoothed loss."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate_schedule(recipe, steps), weight_decay=recipe.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def fit(
+    model: keras.Model,
+    data: Dataset,
+    recipe: Recipe,
+    *,
+    validation: bool = True,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    verbose: int | str = "auto",
+) -> keras.callbacks.History:
+    """Compile and train ``model`` on ``data.x_train`` following ``recipe``.
+
+    With ``validation`` the test set's accuracy is reported after each epoch
+    (for learning curves only: nothing is tuned on it here). The history gains
+    a ``seconds`` entry: the wall-clock time of the whole fit.
+    """
+    steps = recipe.epochs * int(np.ceil(len(data.x_train) / recipe.batch_size))
+    compile_model(model, recipe, steps)
+    one_hot = keras.utils.to_categorical(data.y_train, data.num_classes)
+    val = (data.x_test[..., None], keras.utils.to_categorical(data.y_test, data.num_classes)) if validation else None
+    weights = class_weights(data.y_train, data.num_classes) if recipe.balance_classes else None
+    start = time.perf_counter()
+    history = model.fit(
+        data.x_train[..., None],
+        one_hot,
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        validation_data=val,
+        class_weight=weights,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    history.history["seconds"] = [time.perf_counter() - start]
+    return history
+
+
+def train_recipe(
+    data: Dataset, recipe: Recipe, *, validation: bool = True, verbose: int | str = "auto"
+) -> tuple[keras.Model, keras.callbacks.History]:
+    """Seed, build the recipe's model for ``data`` and train it."""
+    config.set_seed()
+    keras.backend.clear_session()
+    model = build_cnn(data.num_classes, name=f"{data.name.split('-')[0]}_cnn", **recipe.model)
+    history = fit(model, data, recipe, validation=validation, verbose=verbose)
+    return model, history
