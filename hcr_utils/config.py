@@ -40,8 +40,14 @@ def data_root() -> Path:
 
 
 def models_dir() -> Path:
-    """Where trained ``.keras`` models are saved (``saved_models/``)."""
-    return Path(os.environ.get(MODELS_DIR_ENV, PROJECT_ROOT / "saved_models")).expanduser()
+    """Where trained ``.keras`` models are saved.
+
+    ``HCR_MODELS_DIR`` wins; quick mode uses ``saved_models/quick`` so that a
+    test run never overwrites a fully trained model in ``saved_models/``.
+    """
+    if os.environ.get(MODELS_DIR_ENV):
+        return Path(os.environ[MODELS_DIR_ENV]).expanduser()
+    return PROJECT_ROOT / "saved_models" / ("quick" if quick_mode() else "")
 
 
 def outputs_dir() -> Path:
