@@ -95,9 +95,9 @@ def _write_atomically(path: Path, data: bytes | np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def fetch_mnist(folder: Path, url: str = MNIST_URL, sha256: str = MNIST_SHA256) -> None:
+def fetch_mnist(folder: Path) -> None:
     """Download Keras' ``mnist.npz`` into ``folder`` and write the four official IDX files."""
-    archive = download(url, folder / "mnist.npz", sha256)
+    archive = download(MNIST_URL, folder / "mnist.npz", MNIST_SHA256)
     files = mnist_files()
     with np.load(archive) as arrays:
         for key, name in files.items():
@@ -105,9 +105,9 @@ def fetch_mnist(folder: Path, url: str = MNIST_URL, sha256: str = MNIST_SHA256) 
             _write_atomically(folder / name, arrays[f"{'x' if kind == 'images' else 'y'}_{part}"])
 
 
-def fetch_emnist(folder: Path, split: str, url: str = EMNIST_URL, sha256: str = EMNIST_SHA256) -> None:
+def fetch_emnist(folder: Path, split: str) -> None:
     """Download NIST's ``gzip.zip`` (536 MB) into ``folder`` and extract ``split``'s files."""
-    archive = download(url, folder / "gzip.zip", sha256)
+    archive = download(EMNIST_URL, folder / "gzip.zip", EMNIST_SHA256)
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = {Path(info.filename).name: info.filename for info in bundle.infolist()}

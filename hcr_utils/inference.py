@@ -14,12 +14,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import config
 from .preprocessing import STYLES, prepare
 
 CREATED_BY = {
     "mnist": "notebooks/03_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
     "emnist": "notebooks/06_emnist_evaluate.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }
+
+
+SHIPPED_MODELS_DIR = config.PROJECT_ROOT / "saved_models"
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -51,6 +55,19 @@ def _missing_message(path: Path, what: str) -> str:
     return f"{what} {path} not found: create it by running {hint}"
 
 
+def find_model(name: str, models_dir: Path | str | None = None) -> Path:
+    """``models_dir / name`` (default: ``config.models_dir()``), else the copy shipped in ``saved_models/``.
+
+    Raises:
+        ModelNotFoundError: neither exists; the message names what creates it.
+    """
+    folder = Path(models_dir) if models_dir is not None else config.models_dir()
+    for path in dict.fromkeys((folder / name, SHIPPED_MODELS_DIR / name)):
+        if path.exists() and labels_path(path).exists():
+            return path
+    raise ModelNotFoundError(_missing_message(folder / name, "model"))
+
+
 @dataclass
 class Recognizer:
     """A trained model ready for single pictures: ``top_k`` answers in a few milliseconds."""
@@ -67,6 +84,7 @@ class Recognizer:
             return model(batch, training=False)
 
         self._probabilities = probabilities
+        self.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, so the first real answer is fast
 
     @classmethod
     def load(cls, path: Path | str) -> Recognizer:
@@ -93,12 +111,15 @@ class Recognizer:
         """The 28×28 image the model sees for ``image`` (this model's dataset conversion)."""
         return prepare(image, self.dataset)
 
+    def best(self, prepared: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` likeliest characters for one prepared 28×28 image, best first."""
+        probs = self.probabilities(prepared[None])[0]
+        return [(self.classes[i], float(probs[i])) for i in np.argsort(-probs)[:k]]
+
     def top_k(self, image: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` likeliest characters for a picture of any size, best first.
 
         Raises:
             BlankImageError: the picture holds no character.
         """
-        probs = self.probabilities(self.prepare(image)[None])[0]
-        best = np.argsort(-probs)[:k]
-        return [(self.classes[i], float(probs[i])) for i in best]
+        return self.best(self.prepare(image), k)

@@ -8,22 +8,50 @@ Two conversions, one per dataset, each following how its images were made:
   then centre its centre of mass in a 28×28 frame.
 
 Input may be any size, grey (H×W), RGB or RGBA, white ink on black or dark ink
-on light paper: :func:`ink_map` normalises all of that first.
+on light paper: :func:`ink_map` normalises all of that first. Image files
+(uploads, photos, scans) become such arrays with :func:`decode_image`.
 """
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 INK_THRESHOLD = 0.2  # share of full intensity above which a pixel counts as ink
-MIN_EXTENT = 0.08  # the ink must span at least this share of the picture's larger side
+MIN_EXTENT = 0.1  # the ink must span at least this share of the picture's larger side (a dot does not)
+MAX_SIDE = 1024  # decoded files are shrunk to at most this many pixels a side: plenty for one character
 STYLES = ("emnist", "mnist")
 
 
 class BlankImageError(ValueError):
     """The picture holds no character (blank, uniform, or only a speck): draw a character."""
+
+
+class UnreadableImageError(ValueError):
+    """The bytes are not an image file that Pillow can read."""
+
+
+def decode_image(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray:
+    """Pixels of an image file's bytes (any format Pillow reads) as uint8 L, RGB or RGBA.
+
+    Photos are turned upright (EXIF orientation) and shrunk to at most
+    ``max_side`` pixels a side, so huge scans stay fast.
+
+    Raises:
+        UnreadableImageError: not an image, a damaged file, or a decompression bomb.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (max_side, max_side))  # JPEG decodes at a reduced size directly
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((max_side, max_side))
+            mode = "RGBA" if "A" in upright.mode or "transparency" in upright.info else "RGB"
+            return np.asarray(upright if upright.mode in ("L", "RGB", "RGBA") else upright.convert(mode))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as err:
+        raise UnreadableImageError(f"not a readable image file ({type(err).__name__}: {err})") from None
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

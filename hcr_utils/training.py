@@ -27,6 +27,7 @@ class Recipe:
     batch_size: int = 64
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
+    schedule: bool = True  # warm-up then cosine decay; False keeps the learning rate constant
     warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
     label_smoothing: float = 0.1
     balance_classes: bool = False  # weight the loss by inverse class frequency
@@ -52,8 +53,10 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
     return {c: float(w) for c, w in enumerate(weights)}
 
 
-def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
-    """Linear warm-up to ``recipe.learning_rate``, then cosine decay to 1% of it."""
+def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule | float:
+    """Linear warm-up to ``recipe.learning_rate``, then cosine decay to 1% of it (or constant)."""
+    if not recipe.schedule:
+        return recipe.learning_rate
     warmup = int(steps * recipe.warmup_share)
     return keras.optimizers.schedules.CosineDecay(
         0.0 if warmup else recipe.learning_rate,
@@ -76,32 +79,34 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
 
 def fit(
     model: keras.Model,
-    data: Dataset,
+    images: np.ndarray,
+    labels: np.ndarray,
     recipe: Recipe,
     *,
-    validation: bool = True,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
     callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
 ) -> keras.callbacks.History:
-    """Compile and train ``model`` on ``data.x_train`` following ``recipe``.
+    """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels``.
 
-    With ``validation`` the test set's accuracy is reported after each epoch
-    (for learning curves only: nothing is tuned on it here). The history gains
-    a ``seconds`` entry: the wall-clock time of the whole fit.
+    ``validation`` (images, labels) is scored after every epoch for the
+    learning curves and callbacks. The history gains ``seconds``: the
+    wall-clock time of the whole fit.
     """
-    steps = recipe.epochs * int(np.ceil(len(data.x_train) / recipe.batch_size))
+    num_classes = model.output_shape[-1]
+    steps = recipe.epochs * int(np.ceil(len(images) / recipe.batch_size))
     compile_model(model, recipe, steps)
-    one_hot = keras.utils.to_categorical(data.y_train, data.num_classes)
-    val = (data.x_test[..., None], keras.utils.to_categorical(data.y_test, data.num_classes)) if validation else None
-    weights = class_weights(data.y_train, data.num_classes) if recipe.balance_classes else None
+    val = None
+    if validation is not None:
+        val = (validation[0][..., None], keras.utils.to_categorical(validation[1], num_classes))
     start = time.perf_counter()
     history = model.fit(
-        data.x_train[..., None],
-        one_hot,
+        images[..., None],
+        keras.utils.to_categorical(labels, num_classes),
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
         validation_data=val,
-        class_weight=weights,
+        class_weight=class_weights(labels, num_classes) if recipe.balance_classes else None,
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -112,9 +117,33 @@ def fit(
 def train_recipe(
     data: Dataset, recipe: Recipe, *, validation: bool = True, verbose: int | str = "auto"
 ) -> tuple[keras.Model, keras.callbacks.History]:
-    """Seed, build the recipe's model for ``data`` and train it."""
+    """Seed, build the recipe's model for ``data`` and train it on the training set.
+
+    With ``validation`` the test set is scored after each epoch, for the
+    learning curves only: nothing is tuned on it here.
+    """
     config.set_seed()
     keras.backend.clear_session()
     model = build_cnn(data.num_classes, name=f"{data.name.split('-')[0]}_cnn", **recipe.model)
-    history = fit(model, data, recipe, validation=validation, verbose=verbose)
+    history = fit(model, data.x_train, data.y_train, recipe,
+                  validation=(data.x_test, data.y_test) if validation else None, verbose=verbose)
     return model, history
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one experiment: final test accuracy, training time and learning curves."""
+
+    accuracy: float
+    seconds: float
+    history: dict[str, list[float]]
+
+
+def compare_recipes(data: Dataset, recipes: dict[str, Recipe]) -> dict[str, RunResult]:
+    """Train one model per recipe (same seed, same data) and report each one's test accuracy."""
+    results = {}
+    for name, recipe in recipes.items():
+        _, history = train_recipe(data, recipe, verbose=0)
+        results[name] = RunResult(history.history["val_accuracy"][-1], history.history["seconds"][0], history.history)
+        print(f"{name:<48} test accuracy {results[name].accuracy:.2%}   ({results[name].seconds:.0f} s)")
+    return results

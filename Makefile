@@ -1,0 +1,38 @@
+# hcr: the two commands of the README.
+#   make lab   create the environment if needed, then open the curriculum in JupyterLab
+#   make test  create the environment if needed, then run every test (unit tests and all notebooks)
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: env lab test test-fast chromium benchmarks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	python3 -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && python3 -m venv $(VENV); }
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP)
+
+lab: env
+	$(VENV)/bin/jupyter lab notebooks/
+
+# Debian's Chromium drives the browser end-to-end test of the drawing widget (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+test: env chromium
+	HCR_QUICK=1 $(VENV)/bin/pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+test-fast: env
+	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser" -p no:cacheprovider
+
+benchmarks: env
+	$(PY) benchmarks/bench_training.py --data ../shared/data
+
+clean:
+	rm -rf $(VENV) saved_models/quick outputs/*.png

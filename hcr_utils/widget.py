@@ -1,0 +1,231 @@
+"""A drawing pad that reads handwriting live: draw a character, see the model's top-3 guesses.
+
+The kernel receives every stroke point from the browser, so the pad keeps the
+strokes itself (which gives Undo) and rasterises them with a round brush for
+the model; it never waits for the canvas's pixels to sync back.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+from ipycanvas import Canvas, hold_canvas
+from PIL import Image, ImageDraw
+
+from . import config
+from .inference import ModelNotFoundError, Recognizer, find_model
+from .preprocessing import BlankImageError, decode_image
+
+SIZE = 280  # canvas side in pixels, 10× the model's 28×28
+BRUSH_WIDTH = 20  # pen diameter in canvas pixels
+LIVE_INTERVAL_S = 0.15  # while drawing, read the drawing at most this often
+TOP_K = 3
+MODELS = {"digits": "mnist_cnn.keras", "characters": "emnist_cnn.keras"}
+DRAW_PROMPT = "Draw a character"
+INK, PAPER = "#111111", "#ffffff"
+
+Point = tuple[float, float]
+
+
+def render_strokes(strokes: Sequence[Sequence[Point]], size: int = SIZE, width: int = BRUSH_WIDTH) -> np.ndarray:
+    """Rasterise strokes as white round-brush lines on black: a size×size uint8 image."""
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    radius = width / 2
+    for stroke in strokes:
+        if len(stroke) > 1:
+            draw.line([tuple(point) for point in stroke], fill=255, width=width, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends; a stroke of one point is a dot
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(image)
+
+
+def _png(image: np.ndarray, scale: int) -> bytes:
+    """PNG bytes of a grey image enlarged ``scale`` times with crisp pixels."""
+    big = Image.fromarray(image).resize((image.shape[1] * scale, image.shape[0] * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    big.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def bars_html(predictions: Sequence[tuple[str, float]]) -> str:
+    """The guesses as HTML confidence bars, best first (characters in ``.hcr-char`` spans)."""
+    rows = []
+    for rank, (char, prob) in enumerate(predictions, start=1):
+        rows.append(
+            f'<div class="hcr-guess hcr-rank{rank}" style="display:flex;align-items:center;gap:8px;margin:4px 0">'
+            f'<span class="hcr-char" style="font:bold 28px monospace;width:28px;text-align:center">'
+            f"{html.escape(char)}</span>"
+            f'<div style="width:160px;height:16px;background:#e8e8e8;border-radius:3px">'
+            f'<div style="width:{100 * prob:.1f}%;height:100%;background:#2a7ab9;border-radius:3px"></div></div>'
+            f'<span style="font-family:monospace">{100 * prob:5.1f}%</span></div>'
+        )
+    return '<div class="hcr-predictions">' + "".join(rows) + "</div>"
+
+
+class DrawingPad(widgets.HBox):
+    """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw."""
+
+    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits") -> None:
+        super().__init__(layout=widgets.Layout(gap="16px", align_items="flex-start"))
+        self.add_class("hcr-pad")
+        self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
+        self.strokes: list[list[Point]] = []
+        self.predictions: list[tuple[str, float]] = []
+        self.seen: np.ndarray | None = None  # the 28×28 image the model read last
+        self.picture: np.ndarray | None = None  # an uploaded photo, read while nothing is drawn
+        self._recognizers: dict[str, Recognizer] = {}
+        self._drawing = False
+        self._last_read = 0.0
+
+        self.canvas = Canvas(width=SIZE, height=SIZE, sync_image_data=False,
+                             layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"))
+        self.canvas.add_class("hcr-canvas")
+        self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
+        self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
+                                          tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
+        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        self.undo_button = widgets.Button(description="Undo", icon="undo")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+        self.bars = widgets.HTML()
+        self.seen_image = widgets.Image(format="png", width=112, height=112)
+        self.status = widgets.HTML()
+        self.status.add_class("hcr-status")
+
+        for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
+                                  (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
+            register(handler)
+        for handler, register in ((self._start, self.canvas.on_touch_start), (self._move, self.canvas.on_touch_move),
+                                  (self._end, self.canvas.on_touch_end), (self._end, self.canvas.on_touch_cancel)):
+            register(lambda touches, handler=handler: handler(*touches[0]) if touches else self._end())
+        self.clear_button.on_click(lambda _: self.clear())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.mode.observe(lambda _: self.read(), names="value")
+        self.upload.observe(self._on_upload, names="value")
+
+        self.children = [
+            widgets.VBox([self.mode, self.canvas, widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
+            widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, widgets.HTML("<b>What the model saw</b>"),
+                          self.seen_image, self.status]),
+        ]
+        self._paint()
+        self.read()
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _start(self, x: float, y: float) -> None:
+        """Pen down: begin a stroke (a dot until the pen moves)."""
+        if self.picture is not None:
+            self.picture = None
+            self._paint()  # wipes the uploaded picture shown on the canvas
+        self._drawing = True
+        self.strokes.append([(x, y)])
+        self.canvas.fill_style = INK
+        self.canvas.fill_circle(x, y, BRUSH_WIDTH / 2)
+
+    def _move(self, x: float, y: float) -> None:
+        """Pen moves: extend the stroke; read the drawing at most every LIVE_INTERVAL_S."""
+        if not self._drawing:
+            return
+        (x0, y0), stroke = self.strokes[-1][-1], self.strokes[-1]
+        stroke.append((x, y))
+        self.canvas.stroke_style = INK
+        self.canvas.stroke_line(x0, y0, x, y)
+        if time.monotonic() - self._last_read >= LIVE_INTERVAL_S:
+            self.read()
+
+    def _end(self, x: float | None = None, y: float | None = None) -> None:
+        """Pen up or out of the canvas: the stroke is done; read the drawing."""
+        if self._drawing:
+            self._drawing = False
+            self.read()
+
+    def clear(self) -> None:
+        """Wipe the canvas (drawing or uploaded picture) and the guesses."""
+        self.strokes.clear()
+        self.picture = None
+        self._drawing = False
+        self._paint()
+        self.read()
+
+    def undo(self) -> None:
+        """Remove the last stroke and read what is left."""
+        if self.strokes:
+            self.strokes.pop()
+        self._drawing = False
+        self._paint()
+        self.read()
+
+    def _paint(self) -> None:
+        """Redraw the canvas from the kept strokes."""
+        with hold_canvas(self.canvas):
+            self.canvas.fill_style = PAPER
+            self.canvas.fill_rect(0, 0, SIZE, SIZE)
+            self.canvas.stroke_style = self.canvas.fill_style = INK
+            for stroke in self.strokes:
+                if len(stroke) > 1:
+                    self.canvas.stroke_lines(stroke)
+                else:
+                    self.canvas.fill_circle(*stroke[0], BRUSH_WIDTH / 2)
+
+    # --- reading -------------------------------------------------------------------------
+    def recognizer(self) -> Recognizer:
+        """The model of the chosen mode, loaded once.
+
+        Raises:
+            ModelNotFoundError: the saved model is missing; the message says what creates it.
+        """
+        mode = self.mode.value
+        if mode not in self._recognizers:
+            self._recognizers[mode] = Recognizer.load(find_model(MODELS[mode], self.models_dir))
+        return self._recognizers[mode]
+
+    def read(self) -> None:
+        """Show the top-3 guesses for the drawing (or the uploaded picture), or say what is wrong."""
+        self._last_read = time.monotonic()
+        image = render_strokes(self.strokes) if self.strokes else self.picture
+        if image is None:
+            self._show([], None, DRAW_PROMPT)
+            return
+        try:
+            recognizer = self.recognizer()
+            seen = recognizer.prepare(image)
+            self._show(recognizer.best(seen, TOP_K), seen, "")
+        except BlankImageError as err:
+            self._show([], None, f"{DRAW_PROMPT}: {err}")
+        except (ModelNotFoundError, ValueError) as err:
+            self._show([], None, str(err))
+
+    def _show(self, predictions: list[tuple[str, float]], seen: np.ndarray | None, message: str) -> None:
+        self.predictions, self.seen = predictions, seen
+        self.bars.value = bars_html(predictions)
+        self.seen_image.value = _png(np.zeros((28, 28), np.uint8) if seen is None else seen, 4)
+        self.status.value = f'<span style="color:#a33">{html.escape(message)}</span>' if message else ""
+
+    def _on_upload(self, change: dict) -> None:
+        """Read an uploaded photo or scan of one character and show it on the canvas."""
+        if not change["new"]:
+            return
+        item = change["new"][0]
+        self.upload.value = ()  # the same file can be uploaded again
+        self.strokes.clear()
+        self._drawing = False
+        try:
+            self.picture = decode_image(bytes(item["content"]))
+        except ValueError as err:
+            self.picture = None
+            self._paint()
+            self._show([], None, f"Could not read {item['name']}: {err}")
+            return
+        shown = Image.fromarray(self.picture).convert("RGB")
+        shown.thumbnail((SIZE, SIZE))
+        with hold_canvas(self.canvas):
+            self.canvas.fill_style = PAPER
+            self.canvas.fill_rect(0, 0, SIZE, SIZE)
+            self.canvas.put_image_data(np.asarray(shown), (SIZE - shown.width) // 2, (SIZE - shown.height) // 2)
+        self.read()
