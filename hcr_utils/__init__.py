@@ -7,7 +7,7 @@ Modules, one per concern: ``config`` (paths, seeds, quick mode), ``idx`` and
 
 import os
 
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) buries what learners need to read.
+# TensorFlow's C++ info and warning lines bury what learners need to read; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"

@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -99,9 +102,27 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
+@contextlib.contextmanager
+def _native_stderr_hidden() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python's sys.stderr."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; expected failures print one line and return exit code 2."""
     args = parser().parse_args(argv)
+    with _native_stderr_hidden():  # keep the output to our own lines (the JSON, the one-line errors)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
     from .download import DownloadError
 
     try:

@@ -12,9 +12,25 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .datasets import Dataset
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities for N×28×28 uint8 images, in batches."""
-    return model.predict(np.asarray(images)[..., None], batch_size=batch_size, verbose=0)
+def predict_probabilities(
+    model: keras.Model, images: np.ndarray, *, augmented_copies: int = 0, batch_size: int = 1024
+) -> np.ndarray:
+    """Class probabilities for N×28×28 uint8 images, in batches.
+
+    With ``augmented_copies`` > 0 (test-time augmentation), the probabilities
+    are averaged over the images and that many copies passed through the
+    model's own ``augmentation`` layer in training mode.
+    """
+    batch = np.asarray(images, dtype=np.float32)[..., None]
+    probabilities = model.predict(batch, batch_size=batch_size, verbose=0)
+    if augmented_copies:
+        augment = model.get_layer("augmentation")
+        for _ in range(augmented_copies):
+            copies = np.concatenate([augment(batch[i : i + batch_size], training=True).numpy()
+                                     for i in range(0, len(batch), batch_size)])
+            probabilities += model.predict(copies, batch_size=batch_size, verbose=0)
+        probabilities /= augmented_copies + 1
+    return probabilities
 
 
 def top_k_accuracy(probabilities: np.ndarray, labels: np.ndarray, k: int = 3) -> float:

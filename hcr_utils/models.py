@@ -40,10 +40,12 @@ def build_cnn(
     num_classes: int,
     *,
     filters: Sequence[int] = (32, 64, 128),
-    convs_per_block: int = 2,
+    convs_per_block: int = 1,
     dense_units: int = 256,
+    head: str = "gap",
     batch_norm: bool = True,
     dropout: float = 0.3,
+    pool_dropout: float | None = None,
     augment: bool = True,
     rotation_degrees: float = 10.0,
     shift: float = 0.1,
@@ -52,7 +54,12 @@ def build_cnn(
 ) -> keras.Model:
     """A VGG-style CNN: conv blocks (each ``convs_per_block`` 3×3 convs), pooling between, a dense head.
 
-    Each switch (``batch_norm``, ``dropout``, ``augment``) can be turned off to
+    ``head`` summarises the last feature maps: ``"gap"`` averages each map (few
+    parameters, position-blind), ``"flatten"`` keeps where each feature is.
+
+    ``dropout`` applies before the output layer and, halved unless
+    ``pool_dropout`` says otherwise, after each pooling. Each switch
+    (``batch_norm``, ``dropout``, ``augment``) can be turned off to
     measure what it brings; the defaults are the chapter's best recipe.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
@@ -62,10 +69,13 @@ def build_cnn(
     for block, width in enumerate(filters, start=1):
         if block > 1:
             x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
-            if dropout:
-                x = layers.Dropout(dropout / 2, name=f"drop{block - 1}")(x)
+            rate = dropout / 2 if pool_dropout is None else pool_dropout
+            if rate:
+                x = layers.Dropout(rate, name=f"drop{block - 1}")(x)
         x = _conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
-    x = layers.GlobalAveragePooling2D(name="gap")(x) if len(filters) > 2 else layers.Flatten(name="flatten")(x)
+    if head not in ("gap", "flatten"):
+        raise ValueError(f"head must be 'gap' (global average pooling) or 'flatten', not {head!r}")
+    x = layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, use_bias=not batch_norm, name="dense")(x)
     if batch_norm:
         x = layers.BatchNormalization(momentum=0.9, name="dense_bn")(x)
@@ -78,4 +88,4 @@ def build_cnn(
 
 def build_seed_cnn(num_classes: int) -> keras.Model:
     """The course's starting point: Conv32-BN-Pool, Conv64-BN-Pool, Conv128-BN, Dense256-Dropout."""
-    return build_cnn(num_classes, convs_per_block=1, augment=False, dropout=0.5, name="seed_cnn")
+    return build_cnn(num_classes, augment=False, dropout=0.5, pool_dropout=0.0, name="seed_cnn")

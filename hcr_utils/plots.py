@@ -154,3 +154,24 @@ def compare_runs(results: Mapping[str, float], *, xlabel: str = "test accuracy",
     ax.set(xlabel=xlabel, ylabel="experiment", title=title)
     fig.tight_layout()
     return fig
+
+
+def confused_pair_examples(images: np.ndarray, evaluation: Evaluation, pairs: int = 8, per_pair: int = 6,
+                           title: str = "Most confused pairs") -> Figure:
+    """One row per confused pair (true → predicted, count), showing some of its misread images."""
+    rows = evaluation.most_confused(pairs)
+    index = {char: i for i, char in enumerate(evaluation.classes)}
+    fig, axes = plt.subplots(len(rows), per_pair, figsize=(per_pair * 0.9, len(rows) * 0.95), squeeze=False)
+    for r, (true, predicted, count) in enumerate(rows):
+        hits = np.flatnonzero((evaluation.labels == index[true]) & (evaluation.predictions == index[predicted]))
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(hits):
+                ax.imshow(images[hits[c]], cmap="gray", vmin=0, vmax=255)
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(f"{true}→{predicted}\n({count})", rotation=0, labelpad=22, fontsize=9, va="center")
+    fig.suptitle(f"{title}: true → predicted (number of test images)")
+    fig.tight_layout(pad=0.3)
+    return fig

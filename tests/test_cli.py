@@ -1,0 +1,84 @@
+"""``python -m hcr_utils``: train, evaluate and predict on the real sample; clean one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hcr_utils import cli
+from hcr_utils.datasets import load_mnist
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
+    """The MNIST recipe trained by the CLI for 2 epochs on the shipped sample."""
+    out = tmp_path_factory.mktemp("models") / "mnist_cnn.keras"
+    assert cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--epochs", "2"]) == 0
+    return out
+
+
+def test_train_saves_model_and_labels(trained_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert trained_model.exists()
+    labels = json.loads(trained_model.with_name("mnist_cnn.labels.json").read_text())
+    assert labels == {"dataset": "mnist", "classes": list("0123456789")}
+
+
+def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, capsys) -> None:
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(trained_model), "--dataset", "mnist", "--data-dir", str(sample_dir / "mnist")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert set(result) == {"dataset", "accuracy", "n", "seconds"}
+    assert result["dataset"] == "mnist" and result["n"] == 500
+    assert result["accuracy"] > 0.5  # two epochs on 2,000 real digits already learn most of them
+
+
+def test_evaluate_refuses_a_model_of_the_other_dataset(trained_model: Path, sample_dir: Path, capsys) -> None:
+    code = cli.main(["evaluate", str(trained_model), "--dataset", "emnist", "--data-dir", str(sample_dir / "emnist")])
+    assert code == 2 and "predicts 10 classes, but emnist has 47" in capsys.readouterr().err
+
+
+def test_predict_reads_image_files(trained_model: Path, sample_dir: Path, tmp_path: Path, capsys) -> None:
+    data = load_mnist(sample_dir / "mnist")
+    paths = []
+    for i in range(10):  # the first test image of every digit, as dark ink on white paper (like a scan)
+        index = int(np.flatnonzero(data.y_test == i)[0])
+        path = tmp_path / f"digit_{i}.png"
+        Image.fromarray(255 - data.x_test[index]).resize((112, 112)).save(path)
+        paths.append(str(path))
+    capsys.readouterr()
+    assert cli.main(["predict", str(trained_model), *paths]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 10
+    top1 = [line.split("\t")[1].split()[0] for line in lines]
+    probabilities = [float(line.split("\t")[1].split()[1]) for line in lines]
+    assert sum(t == str(i) for i, t in enumerate(top1)) >= 6
+    assert all(0 < p <= 1 for p in probabilities)
+
+
+def test_predict_bad_files_give_one_line_and_exit_2(trained_model: Path, tmp_path: Path) -> None:
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    done = subprocess.run([sys.executable, "-m", "hcr_utils", "predict", str(trained_model), str(text), str(blank),
+                           str(tmp_path / "missing.png")], capture_output=True, text=True)
+    assert done.returncode == 2
+    errors = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    assert errors[0].startswith(f"error: {text}: cannot read") and "blank" in errors[1]
+    assert errors[2].startswith(f"error: {tmp_path / 'missing.png'}")
+
+
+def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
+    code = cli.main(["predict", str(tmp_path / "mnist_cnn.keras"), "x.png"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "not found" in err and "03_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err

@@ -1,0 +1,82 @@
+"""Models, recipes, class weights, schedules and evaluation measures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from hcr_utils.datasets import load_emnist
+from hcr_utils.evaluation import Evaluation, top_k_accuracy
+from hcr_utils.models import build_cnn, build_seed_cnn
+from hcr_utils.training import RECIPES, Recipe, class_weights, learning_rate_schedule
+
+
+def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
+    labels = load_emnist("balanced", sample_dir / "emnist").y_train[:1500]  # an unbalanced slice of real labels
+    counts = np.bincount(labels, minlength=47)
+    weights = class_weights(labels, 47)
+    total_per_class = np.array([counts[c] * weights[c] for c in range(47)])
+    assert np.allclose(total_per_class, total_per_class[0])  # every class now weighs the same
+    assert np.isclose(sum(counts[c] * w for c, w in weights.items()) / len(labels), 1.0)  # mean weight 1
+    assert weights[int(counts.argmin())] > weights[int(counts.argmax())]
+
+
+def test_class_weights_refuse_a_missing_class() -> None:
+    with pytest.raises(ValueError, match=r"classes \[2\] have no training examples"):
+        class_weights(np.array([0, 1, 1, 3]), 4)
+
+
+def test_schedule_warms_up_then_decays() -> None:
+    recipe = Recipe(learning_rate=1e-3, warmup_share=0.1)
+    schedule = learning_rate_schedule(recipe, steps=1000)
+    rates = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(5e-4)
+    assert rates[2] == pytest.approx(1e-3)
+    assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(1e-5)
+    assert learning_rate_schedule(Recipe(schedule=False, learning_rate=3e-4), 1000) == 3e-4
+
+
+def test_cnn_takes_raw_pixels_and_augments_only_in_training() -> None:
+    model = build_cnn(47)
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1)).astype("float32")
+    first, second = model(images, training=False).numpy(), model(images, training=False).numpy()
+    assert first.shape == (4, 47) and np.allclose(first.sum(axis=1), 1, atol=1e-5)
+    assert np.array_equal(first, second)
+    augmented = model.get_layer("augmentation")(images, training=True).numpy()
+    assert not np.allclose(augmented, images)
+
+
+def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
+    assert "augmentation" not in [layer.name for layer in build_seed_cnn(10).layers]
+    with pytest.raises(ValueError, match="head must be"):
+        build_cnn(10, head="max")
+
+
+def test_recipes_cover_both_chapters() -> None:
+    assert RECIPES["emnist"].balance_classes and not RECIPES["mnist"].balance_classes
+    assert RECIPES["mnist"].with_epochs(3).epochs == 3 and RECIPES["mnist"].with_epochs(None) == RECIPES["mnist"]
+
+
+def test_top_k_accuracy() -> None:
+    probabilities = np.array([[0.5, 0.3, 0.2, 0.0], [0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]])
+    labels = np.array([0, 0, 3])
+    assert top_k_accuracy(probabilities, labels, 1) == pytest.approx(1 / 3)
+    assert top_k_accuracy(probabilities, labels, 3) == pytest.approx(1 / 3)  # label 0 is 4th in row 2
+    assert top_k_accuracy(probabilities, labels, 4) == 1.0
+
+
+def test_evaluation_measures() -> None:
+    probabilities = keras.utils.to_categorical([0, 1, 1, 2, 2, 2], 3) * 0.8 + 0.2 / 3
+    labels = np.array([0, 0, 1, 2, 2, 1])  # two errors: 0 read as 1, 1 read as 2
+    evaluation = Evaluation(probabilities, labels, ("O", "0", "Q"), seconds=0.5)
+    assert evaluation.accuracy == pytest.approx(4 / 6)
+    assert evaluation.confusion().tolist() == [[1, 1, 0], [0, 1, 1], [0, 0, 2]]
+    assert sorted(evaluation.most_confused(5)) == [("0", "Q", 1), ("O", "0", 1)]
+    assert evaluation.per_class()["recall"].tolist() == [0.5, 0.5, 1.0]
+    assert set(evaluation.mistakes()) == {1, 5}
+    assert evaluation.summary("emnist") == {"dataset": "emnist", "accuracy": 0.6667, "n": 6, "seconds": 0.5,
+                                            "top3": 1.0}
+    assert "top3" not in evaluation.summary("mnist")
