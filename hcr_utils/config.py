@@ -57,8 +57,8 @@ def outputs_dir() -> Path:
     return path
 
 
-def epochs(full: int, quick: int = 1) -> int:
-    """The number of epochs to train: ``full`` normally, ``quick`` in quick mode."""
+def full_or_quick(full: int, quick: int) -> int:
+    """A size for the normal run (``full``) or for quick mode (``quick``): epochs, images, copies."""
     return quick if quick_mode() else full
 
 
