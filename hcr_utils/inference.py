@@ -19,7 +19,7 @@ from .preprocessing import STYLES, prepare
 
 CREATED_BY = {
     "mnist": "notebooks/03_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
-    "emnist": "notebooks/06_emnist_evaluate.ipynb or `python -m hcr_utils train emnist --out {path}`",
+    "emnist": "notebooks/05_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }
 
 

@@ -21,8 +21,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 INK_THRESHOLD = 0.2  # share of full intensity above which a pixel counts as ink
-MIN_EXTENT = 0.1  # the ink must span at least this share of the picture's larger side (a dot does not)
+MIN_EXTENT = 0.15  # the ink must span at least this share of the picture's larger side (a dot does not)
 MAX_SIDE = 1024  # decoded files are shrunk to at most this many pixels a side: plenty for one character
+WORK_SIDE = 512  # larger pictures are shrunk to this side before the conversion, which keeps it fast
 STYLES = ("emnist", "mnist")
 
 
@@ -79,7 +80,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 
 def ink_map(image: np.ndarray) -> np.ndarray:
-    """Grey image in [0, 1] with bright ink on a black background, contrast stretched.
+    """Grey image in [0, 1] with bright ink on a black background, contrast stretched, at most WORK_SIDE a side.
 
     Dark-on-light input (scans, photos, paper) is detected from the border,
     which is background in a picture of one character, and inverted.
@@ -88,6 +89,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         BlankImageError: if the picture has no contrast or no ink.
     """
     grey = _grey(image)
+    if max(grey.shape) > WORK_SIDE:
+        scale = WORK_SIDE / max(grey.shape)
+        grey = _resize(grey, max(2, round(grey.shape[0] * scale)), max(2, round(grey.shape[1] * scale)))
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 0.5:
         grey = 1.0 - grey
@@ -127,13 +131,16 @@ def _square(ink: np.ndarray, pad: int = 0) -> np.ndarray:
 
 
 def to_emnist(ink: np.ndarray) -> np.ndarray:
-    """EMNIST conversion of a bright-ink image: blur, crop, square, pad 2 px, 28×28, uint8."""
-    scale = max(ink.shape) / 128.0  # NIST blurred 128×128 scans with sigma 1
-    blurred = ndimage.gaussian_filter(ink, sigma=max(scale, 0.5))
-    box = _ink_box(blurred)
-    cropped = blurred[box]
-    side = max(cropped.shape)
-    pad = int(round(side * 2 / 24))  # 2 of 28 pixels on each side after resizing
+    """EMNIST conversion of a bright-ink image: blur, crop, square, pad 2 px, 28×28, uint8.
+
+    NIST blurred its 128×128 scans with sigma 1, and a character spans about half
+    of such a scan: the blur here is 1/64 of the ink's larger side, whatever the picture's size.
+    """
+    rows, cols = _ink_box(ink)
+    side = max(rows.stop - rows.start, cols.stop - cols.start)
+    blurred = ndimage.gaussian_filter(ink, sigma=max(side / 64.0, 0.5))
+    cropped = blurred[_ink_box(blurred)]
+    pad = int(round(max(cropped.shape) * 2 / 24))  # 2 of 28 pixels on each side after resizing
     small = _resize(_square(cropped, pad), 28, 28)
     return np.round(255 * small / max(small.max(), 1e-6)).astype(np.uint8)
 

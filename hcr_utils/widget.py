@@ -20,10 +20,10 @@ from PIL import Image, ImageDraw
 
 from . import config
 from .inference import ModelNotFoundError, Recognizer, find_model
-from .preprocessing import BlankImageError, decode_image
+from .preprocessing import decode_image
 
 SIZE = 280  # canvas side in pixels, 10× the model's 28×28
-BRUSH_WIDTH = 20  # pen diameter in canvas pixels
+BRUSH_WIDTH = 32  # pen diameter in canvas pixels: strokes as thick, relative to the character, as EMNIST's
 LIVE_INTERVAL_S = 0.15  # while drawing, read the drawing at most this often
 TOP_K = 3
 MODELS = {"digits": "mnist_cnn.keras", "characters": "emnist_cnn.keras"}
@@ -73,7 +73,7 @@ class DrawingPad(widgets.HBox):
     """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw."""
 
     def __init__(self, models_dir: Path | str | None = None, mode: str = "digits") -> None:
-        super().__init__(layout=widgets.Layout(gap="16px", align_items="flex-start"))
+        super().__init__(layout=widgets.Layout(align_items="flex-start"))
         self.add_class("hcr-pad")
         self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
         self.strokes: list[list[Point]] = []
@@ -90,9 +90,10 @@ class DrawingPad(widgets.HBox):
         self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
         self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
                                           tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.undo_button = widgets.Button(description="Undo", icon="undo")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+        self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
+        self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload",
+                                         layout=widgets.Layout(width="130px"))
         self.bars = widgets.HTML()
         self.seen_image = widgets.Image(format="png", width=112, height=112)
         self.status = widgets.HTML()
@@ -112,7 +113,7 @@ class DrawingPad(widgets.HBox):
         self.children = [
             widgets.VBox([self.mode, self.canvas, widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
             widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, widgets.HTML("<b>What the model saw</b>"),
-                          self.seen_image, self.status]),
+                          self.seen_image, self.status], layout=widgets.Layout(margin="0 0 0 16px", width="300px")),
         ]
         self._paint()
         self.read()
@@ -145,6 +146,14 @@ class DrawingPad(widgets.HBox):
             self._drawing = False
             self.read()
 
+    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
+        """Draw ``strokes`` as the mouse would (pen down, moves, pen up): for demos without a browser."""
+        for stroke in strokes:
+            self._start(*stroke[0])
+            for x, y in stroke[1:]:
+                self._move(x, y)
+            self._end()
+
     def clear(self) -> None:
         """Wipe the canvas (drawing or uploaded picture) and the guesses."""
         self.strokes.clear()
@@ -163,7 +172,7 @@ class DrawingPad(widgets.HBox):
 
     def _paint(self) -> None:
         """Redraw the canvas from the kept strokes."""
-        with hold_canvas(self.canvas):
+        with hold_canvas():
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, SIZE, SIZE)
             self.canvas.stroke_style = self.canvas.fill_style = INK
@@ -189,17 +198,15 @@ class DrawingPad(widgets.HBox):
         """Show the top-3 guesses for the drawing (or the uploaded picture), or say what is wrong."""
         self._last_read = time.monotonic()
         image = render_strokes(self.strokes) if self.strokes else self.picture
-        if image is None:
-            self._show([], None, DRAW_PROMPT)
-            return
         try:
-            recognizer = self.recognizer()
+            recognizer = self.recognizer()  # first, so that a missing model is reported at once
+            if image is None:
+                self._show([], None, DRAW_PROMPT)
+                return
             seen = recognizer.prepare(image)
             self._show(recognizer.best(seen, TOP_K), seen, "")
-        except BlankImageError as err:
-            self._show([], None, f"{DRAW_PROMPT}: {err}")
-        except (ModelNotFoundError, ValueError) as err:
-            self._show([], None, str(err))
+        except (ModelNotFoundError, ValueError) as err:  # ValueError covers blank pictures (BlankImageError)
+            self._show([], None, str(err)[:1].upper() + str(err)[1:])
 
     def _show(self, predictions: list[tuple[str, float]], seen: np.ndarray | None, message: str) -> None:
         self.predictions, self.seen = predictions, seen
@@ -224,7 +231,7 @@ class DrawingPad(widgets.HBox):
             return
         shown = Image.fromarray(self.picture).convert("RGB")
         shown.thumbnail((SIZE, SIZE))
-        with hold_canvas(self.canvas):
+        with hold_canvas():
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, SIZE, SIZE)
             self.canvas.put_image_data(np.asarray(shown), (SIZE - shown.width) // 2, (SIZE - shown.height) // 2)

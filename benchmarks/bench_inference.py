@@ -1,0 +1,119 @@
+"""Latency and canvas fidelity of ``Recognizer.top_k``; prints one JSON line per measurement.
+
+    python benchmarks/bench_inference.py --model saved_models/emnist_cnn.keras \\
+        --data-dir /work/shared/data/emnist-dev --n 2000 --repeats 1000
+
+Canvas fidelity: real test images are redrawn the way the drawing pad draws
+(the ink is thinned to its centre line at 5× scale, then stamped with the
+pad's round brush on a 280×280 canvas) and read by ``top_k``; their accuracy
+is compared with the model's accuracy on the original 28×28 images.
+Latency: ``top_k`` on those 280×280 drawings, preprocessing included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from hcr_utils import config
+from hcr_utils.datasets import load
+from hcr_utils.inference import Recognizer
+from hcr_utils.widget import BRUSH_WIDTH, SIZE, render_strokes
+
+SKELETON_SCALE = 5  # thin the ink at 140×140: smooth centre lines, still fast
+LATENCY_TARGET_MS = 15.0
+FIDELITY_TARGET_POINTS = 2.0
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning of a boolean mask to one-pixel-wide centre lines."""
+    image = np.pad(mask, 1).astype(np.uint8)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            centre = image[1:-1, 1:-1]
+            # neighbours clockwise from north: p2 … p9
+            p = [image[:-2, 1:-1], image[:-2, 2:], image[1:-1, 2:], image[2:, 2:],
+                 image[2:, 1:-1], image[2:, :-2], image[1:-1, :-2], image[:-2, :-2]]
+            count = sum(n.astype(np.int32) for n in p)
+            transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
+            if step == 0:
+                side = (p[0] * p[2] * p[4] == 0) & (p[2] * p[4] * p[6] == 0)
+            else:
+                side = (p[0] * p[2] * p[6] == 0) & (p[0] * p[4] * p[6] == 0)
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+    return image[1:-1, 1:-1].astype(bool)
+
+
+def redraw(image: np.ndarray, brush_width: int = BRUSH_WIDTH) -> np.ndarray:
+    """A 28×28 character redrawn as round-brush strokes on the pad's 280×280 canvas."""
+    side = 28 * SKELETON_SCALE
+    big = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BICUBIC), dtype=np.float32)
+    rows, cols = np.nonzero(thin(big > 0.5 * big.max()))
+    step = SIZE / side
+    return render_strokes([[((c + 0.5) * step, (r + 0.5) * step)] for r, c in zip(rows, cols)], width=brush_width)
+
+
+def fidelity(recognizer: Recognizer, images: np.ndarray, labels: np.ndarray, drawings: list[np.ndarray]) -> dict:
+    """Accuracy on the original 28×28 images (model alone and through top_k) and on their canvas redraws."""
+    classes = np.array(recognizer.classes)
+    original = recognizer.probabilities(images).argmax(axis=1) == labels
+    through_top_k = np.array([recognizer.top_k(x, k=1)[0][0] for x in images]) == classes[labels]
+    canvas = np.array([recognizer.top_k(d, k=1)[0][0] for d in drawings]) == classes[labels]
+    gap = 100 * (original.mean() - canvas.mean())
+    return {"benchmark": "canvas_fidelity", "dataset": recognizer.dataset, "n": len(labels),
+            "accuracy_original": round(float(original.mean()), 4),
+            "accuracy_original_top_k": round(float(through_top_k.mean()), 4),
+            "accuracy_canvas": round(float(canvas.mean()), 4),
+            "gap_points": round(float(gap), 2), "target_points": FIDELITY_TARGET_POINTS,
+            "met": bool(gap <= FIDELITY_TARGET_POINTS)}
+
+
+def latency(recognizer: Recognizer, drawings: list[np.ndarray], repeats: int) -> dict:
+    """p50/p95 milliseconds of one ``top_k`` call on a 280×280 drawing, preprocessing included."""
+    for drawing in drawings[:20]:  # warm caches
+        recognizer.top_k(drawing)
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        recognizer.top_k(drawings[i % len(drawings)])
+        times.append(1000 * (time.perf_counter() - start))
+    p50, p95 = np.percentile(times, [50, 95])
+    return {"benchmark": "latency", "repeats": repeats, "image": f"{SIZE}x{SIZE}", "p50_ms": round(float(p50), 2),
+            "p95_ms": round(float(p95), 2), "target_p95_ms": LATENCY_TARGET_MS,
+            "met": bool(p95 <= LATENCY_TARGET_MS)}
+
+
+def main() -> None:
+    """Parse the arguments, redraw N test images and print both measurements."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=config.models_dir() / "emnist_cnn.keras")
+    parser.add_argument("--data-dir", type=Path, help="official IDX files of the model's dataset")
+    parser.add_argument("--n", type=int, default=2000, help="test images to redraw")
+    parser.add_argument("--repeats", type=int, default=1000, help="timed top_k calls")
+    parser.add_argument("--brush-width", type=int, default=BRUSH_WIDTH, help="pen diameter on the 280×280 canvas")
+    args = parser.parse_args()
+
+    recognizer = Recognizer.load(args.model)
+    data = load(recognizer.dataset, args.data_dir)
+    pick = np.random.default_rng(config.SEED).permutation(len(data.y_test))[: args.n]
+    images, labels = data.x_test[pick], data.y_test[pick]
+    start = time.perf_counter()
+    drawings = [redraw(image, args.brush_width) for image in images]
+    print(json.dumps({"benchmark": "redraw", "n": len(drawings), "brush_width": args.brush_width,
+                      "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+    print(json.dumps(latency(recognizer, drawings, args.repeats)), flush=True)
+    print(json.dumps(fidelity(recognizer, images, labels, drawings)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""The drawing pad, driven through the messages a browser sends: draw, undo, clear, switch model, upload."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hcr_utils import inference, widget
+from hcr_utils.datasets import Dataset
+from hcr_utils.inference import Recognizer
+from hcr_utils.widget import DrawingPad
+
+pytest_plugins = ["widget_fixtures"]
+
+SEVEN = [(60, 60), (140, 60), (220, 60), (190, 120), (160, 180), (120, 250)]
+ONE = [(140, 30), (140, 140), (140, 250)]
+
+
+@pytest.fixture()
+def pad(models_dir: Path) -> DrawingPad:
+    """A fresh pad reading digits with the test models."""
+    return DrawingPad(models_dir)
+
+
+def send(pad: DrawingPad, event: str, x: float, y: float) -> None:
+    """Deliver one canvas event as the browser would."""
+    pad.canvas._handle_frontend_event(None, {"event": event, "x": x, "y": y}, [])
+
+
+def stroke(pad: DrawingPad, points: list[tuple[float, float]], end: str = "mouse_up") -> None:
+    """Press at the first point, move through the others, release at the last."""
+    send(pad, "mouse_down", *points[0])
+    for point in points[1:]:
+        send(pad, "mouse_move", *point)
+    send(pad, end, *points[-1])
+
+
+def upload(pad: DrawingPad, data: bytes, name: str = "photo.png") -> None:
+    """Deliver a file as FileUpload does in ipywidgets 8."""
+    pad.upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime.now(timezone.utc)},)
+
+
+def png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def shown_seen_image(pad: DrawingPad) -> np.ndarray:
+    """The 28×28 'what the model saw' picture as displayed (PNG shown at 4×)."""
+    return np.asarray(Image.open(io.BytesIO(pad.seen_image.value)))[::4, ::4]
+
+
+def test_empty_pad_asks_for_a_character(pad: DrawingPad) -> None:
+    assert "Draw a character" in pad.status.value
+    assert pad.predictions == [] and "hcr-char" not in pad.bars.value
+
+
+def test_drawing_a_seven_shows_top_3_bars_and_the_model_input(pad: DrawingPad) -> None:
+    stroke(pad, SEVEN)
+    chars = [char for char, _ in pad.predictions]
+    assert chars[0] == "7" and len(chars) == 3 and len(set(chars)) == 3
+    assert pad.bars.value.count('class="hcr-char"') == 3
+    assert '<span class="hcr-char" style="font:bold 28px monospace;width:28px;text-align:center">7</span>' in pad.bars.value
+    assert f"{100 * pad.predictions[0][1]:5.1f}%" in pad.bars.value
+    assert pad.status.value == ""
+    assert np.array_equal(shown_seen_image(pad), pad.seen) and pad.seen.max() == 255
+
+
+def test_the_pad_keeps_strokes_and_ignores_hovering(pad: DrawingPad) -> None:
+    send(pad, "mouse_move", 10, 10)  # hovering, button up
+    stroke(pad, ONE)
+    send(pad, "mouse_move", 200, 200)
+    assert pad.strokes == [ONE]
+    assert pad.predictions[0][0] == "1"
+
+
+def test_live_predictions_while_drawing_are_throttled(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = []
+    monkeypatch.setattr(pad, "read", lambda: reads.append(len(pad.strokes[-1])))
+    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 0.0)
+    send(pad, "mouse_down", *ONE[0])
+    send(pad, "mouse_move", 140, 40)
+    assert reads == [2]
+    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 3600.0)
+    for y in range(50, 250, 10):
+        send(pad, "mouse_move", 140, y)
+    assert reads == [2], "moves within the interval do not read"
+    send(pad, "mouse_up", 140, 250)
+    assert reads == [2, 22], "releasing the pen always reads"
+
+
+def test_live_predictions_appear_before_the_pen_is_lifted(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 0.0)
+    send(pad, "mouse_down", *ONE[0])
+    for point in ONE[1:]:
+        send(pad, "mouse_move", *point)
+    assert pad.predictions[0][0] == "1"
+
+
+def test_a_stroke_leaving_the_canvas_ends(pad: DrawingPad) -> None:
+    stroke(pad, [(140, 30), (140, 250), (140, 290)], end="mouse_out")
+    send(pad, "mouse_move", 10, 10)  # back over the canvas with the button released outside
+    assert pad.strokes == [[(140, 30), (140, 250), (140, 290)]]
+    assert pad.predictions[0][0] == "1"
+
+
+def test_touch_draws_like_the_mouse(pad: DrawingPad) -> None:
+    for event, (x, y) in zip(["touch_start", "touch_move", "touch_move", "touch_end"], ONE + [ONE[-1]]):
+        pad.canvas._handle_frontend_event(None, {"event": event, "touches": [{"x": x, "y": y}]}, [])
+    assert pad.strokes == [ONE] and pad.predictions[0][0] == "1"
+
+
+def test_undo_removes_the_last_stroke(pad: DrawingPad) -> None:
+    stroke(pad, ONE)
+    one = pad.predictions
+    stroke(pad, [(60, 140), (220, 140)])  # a cross bar: no longer a clean 1
+    assert pad.predictions != one
+    pad.undo()
+    assert pad.strokes == [ONE] and pad.predictions == one
+    pad.undo()
+    pad.undo()  # undoing nothing is harmless
+    assert pad.strokes == [] and pad.predictions == [] and "Draw a character" in pad.status.value
+
+
+def test_clear_wipes_drawing_and_guesses(pad: DrawingPad) -> None:
+    stroke(pad, SEVEN)
+    pad.clear_button.click()
+    assert pad.strokes == [] and pad.predictions == [] and pad.seen is None
+    assert "Draw a character" in pad.status.value and not np.asarray(Image.open(io.BytesIO(pad.seen_image.value))).any()
+
+
+def test_a_dot_asks_for_a_bigger_character(pad: DrawingPad) -> None:
+    stroke(pad, [(140, 140)])
+    assert pad.predictions == [] and "too small" in pad.status.value
+
+
+@pytest.mark.parametrize("points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)], [(-5, 140), (300, 140)]],
+                         ids=["left-edge", "right-edge", "beyond"])
+def test_strokes_at_the_very_edge_are_read(pad: DrawingPad, points: list[tuple[float, float]]) -> None:
+    stroke(pad, points)
+    assert len(pad.predictions) == 3 and pad.status.value == ""
+    if points[0][1] != points[1][1]:
+        assert pad.predictions[0][0] == "1", "a vertical line at the edge is still a 1"
+
+
+def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, emnist_recognizer: Recognizer) -> None:
+    stroke(pad, ONE)
+    pad.mode.value = "characters"
+    assert pad.recognizer().classes == emnist_recognizer.classes
+    assert len(pad.predictions) == 3 and all(char in emnist_recognizer.classes for char, _ in pad.predictions)
+    assert pad.predictions[0][0] in {"1", "I", "l"}
+    pad.mode.value = "digits"
+    assert pad.predictions[0][0] == "1"
+
+
+def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "none")
+    pad = DrawingPad(tmp_path)
+    assert "03_mnist_improve_and_evaluate.ipynb" in pad.status.value
+    stroke(pad, SEVEN)
+    assert pad.predictions == [] and "not found" in pad.status.value
+    pad.mode.value = "characters"
+    assert "05_emnist_train.ipynb" in pad.status.value
+
+
+def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
+                                                mnist_recognizer: Recognizer) -> None:
+    digit = mnist_sample.x_test[0]
+    expected = mnist_recognizer.top_k(digit)[0][0]
+    assert expected == mnist_sample.classes[mnist_sample.y_test[0]]
+    stroke(pad, SEVEN)
+    upload(pad, png(on_paper(digit, size=(900, 600))))
+    assert pad.strokes == [] and pad.picture is not None
+    assert pad.predictions[0][0] == expected and pad.status.value == ""
+    assert pad.upload.value == (), "the upload is reset so the same file can be sent again"
+    pad.mode.value = "characters"
+    assert len(pad.predictions) == 3, "switching models rereads the uploaded picture"
+    pad.mode.value = "digits"
+    stroke(pad, ONE)  # drawing replaces the uploaded picture
+    assert pad.picture is None and pad.predictions[0][0] == "1"
+
+
+@pytest.mark.parametrize("size", [(4000, 3000), (30, 24)], ids=["huge", "small"])
+def test_huge_and_small_uploads_are_read(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
+                                         size: tuple[int, int]) -> None:
+    upload(pad, png(on_paper(mnist_sample.x_test[1], size=size)))
+    assert pad.predictions[0][0] == mnist_sample.classes[mnist_sample.y_test[1]]
+    assert max(pad.picture.shape) <= 1024
+
+
+def test_rgba_upload_with_transparent_paper(pad: DrawingPad, mnist_sample: Dataset) -> None:
+    digit = np.asarray(Image.fromarray(mnist_sample.x_test[1]).resize((200, 200)))
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    rgba[..., 3] = digit  # black ink, transparent elsewhere
+    upload(pad, png(rgba))
+    assert pad.predictions[0][0] == mnist_sample.classes[mnist_sample.y_test[1]]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"%PDF-1.4 not an image", "Could not read notes.pdf: not a readable image"),
+    (png(np.zeros((1, 1), np.uint8)), "too small to read"),
+    (png(np.full((300, 300), 255, np.uint8)), "The picture is blank: draw a character"),
+], ids=["not-an-image", "one-pixel", "blank-page"])
+def test_bad_uploads_give_a_clear_message(pad: DrawingPad, data: bytes, message: str) -> None:
+    stroke(pad, SEVEN)
+    upload(pad, data, "notes.pdf")
+    assert message in pad.status.value and pad.predictions == [] and pad.strokes == []
+    stroke(pad, ONE)  # the pad still works
+    assert pad.predictions[0][0] == "1"
