@@ -31,8 +31,12 @@ test: env chromium
 test-fast: env
 	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser" -p no:cacheprovider
 
+# Accuracy, time and latency targets on the development data (DEV_DATA holds mnist-dev/ and emnist-dev/).
+DEV_DATA ?= ../shared/data
 benchmarks: env
-	$(PY) benchmarks/bench_training.py --data ../shared/data
+	$(PY) benchmarks/bench_training.py --data $(DEV_DATA) --out-dir outputs/bench_models
+	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/mnist_cnn.keras --data-dir $(DEV_DATA)/mnist-dev --n 1000
+	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 2000
 
 clean:
 	rm -rf $(VENV) saved_models/quick outputs/*.png

@@ -15,8 +15,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 EXIT_ERROR = 2
 
 
@@ -48,27 +46,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_image(path: Path) -> np.ndarray:
-    """Pixels of an image file (any format Pillow reads), as a uint8 array."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return np.asarray(image.convert("RGBA") if image.mode in ("P", "LA", "PA") else image.convert(
-                image.mode if image.mode in ("L", "RGB", "RGBA") else "RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise ValueError(f"cannot read {path} as an image ({type(err).__name__}: {err})") from None
-
-
 def _predict(args: argparse.Namespace) -> int:
     from .inference import Recognizer
+    from .preprocessing import decode_image
 
     recognizer = Recognizer.load(args.model)
     status = 0
     for path in args.images:
         try:
-            best = recognizer.top_k(read_image(path), k=3)
+            try:
+                data = path.read_bytes()
+            except OSError as err:
+                raise ValueError(f"cannot read the file ({err.strerror})") from None
+            best = recognizer.top_k(decode_image(data), k=3)
         except ValueError as err:  # unreadable file, not an image, blank picture
             print(f"error: {path}: {err}", file=sys.stderr)
             status = EXIT_ERROR

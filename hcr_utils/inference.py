@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import config
+from .models import RandomStrokeWidth
 from .preprocessing import STYLES, prepare
 
 CREATED_BY = {
@@ -37,14 +38,18 @@ def labels_path(model_path: Path | str) -> Path:
 
 
 def save_model(model: keras.Model, path: Path | str, dataset: str, classes: tuple[str, ...] | list[str]) -> Path:
-    """Save ``model`` as a ``.keras`` file with its labels file beside it."""
+    """Save ``model`` for inference as a ``.keras`` file, with its labels file beside it.
+
+    The file holds the architecture and the weights, not the optimizer's
+    state: that is only needed to resume training and would triple the size.
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path}: Keras 3 models are saved as .keras files")
     if dataset not in STYLES:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {STYLES}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    keras.Model(model.inputs, model.outputs, name=model.name).save(path)  # same layers, no optimizer
     labels_path(path).write_text(json.dumps({"dataset": dataset, "classes": list(classes)}, indent=1))
     return path
 
@@ -100,7 +105,8 @@ class Recognizer:
                                          f"{what} {needed} not found; it is written next to the model by "
                                          "hcr_utils.inference.save_model")
         info = json.loads(labels_path(path).read_text())
-        return cls(keras.saving.load_model(path), info["dataset"], tuple(info["classes"]))
+        model = keras.saving.load_model(path, custom_objects={"hcr>RandomStrokeWidth": RandomStrokeWidth})
+        return cls(model, info["dataset"], tuple(info["classes"]))
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities of prepared 28×28 uint8 images (N×28×28)."""

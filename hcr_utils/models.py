@@ -10,21 +10,56 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 INPUT_SHAPE = (28, 28, 1)
 
 
-def augmentation(rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1) -> keras.Sequential:
-    """Random rotations, shifts and zooms, active only while training (no flips: a flipped 'b' is a 'd')."""
-    return keras.Sequential(
-        [
-            layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant"),
-            layers.RandomTranslation(shift, shift, fill_mode="constant"),
-            layers.RandomZoom(zoom, zoom, fill_mode="constant"),
-        ],
-        name="augmentation",
-    )
+@keras.saving.register_keras_serializable(package="hcr")
+class RandomStrokeWidth(layers.Layer):
+    """Randomly thicken (2×2 dilation) or thin (2×2 erosion) the ink of each image, only while training.
+
+    Pens differ, and so do a finger on a canvas and a pencil on paper: this
+    teaches the network that stroke width does not change the character.
+    """
+
+    def __init__(self, rate: float = 0.5, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rate, self.seed = rate, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training: bool = False):
+        if not training or not self.rate:
+            return images
+        thick = ops.max_pool(images, 2, strides=1, padding="same")
+        thin = -ops.max_pool(-images, 2, strides=1, padding="same")
+        draw = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator)
+        changed = ops.where(draw < 0.5, thick, thin)
+        return ops.where(draw < self.rate, changed, images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+def augmentation(
+    rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, stroke_width: float = 0.0
+) -> keras.Sequential:
+    """Random rotations, shifts, zooms (and stroke widths), only while training.
+
+    No flips: a mirrored 'b' is a 'd'. ``stroke_width`` is the share of images
+    whose ink is thickened or thinned by one pixel.
+    """
+    steps = [
+        layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant"),
+        layers.RandomTranslation(shift, shift, fill_mode="constant"),
+        layers.RandomZoom(zoom, zoom, fill_mode="constant"),
+    ]
+    if stroke_width:
+        steps.insert(0, RandomStrokeWidth(stroke_width))
+    return keras.Sequential(steps, name="augmentation")
 
 
 def _conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
@@ -50,6 +85,7 @@ def build_cnn(
     rotation_degrees: float = 10.0,
     shift: float = 0.1,
     zoom: float = 0.1,
+    stroke_width: float = 0.0,
     name: str = "cnn",
 ) -> keras.Model:
     """A VGG-style CNN: conv blocks (each ``convs_per_block`` 3×3 convs), pooling between, a dense head.
@@ -65,7 +101,7 @@ def build_cnn(
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     if augment:
-        x = augmentation(rotation_degrees, shift, zoom)(x)
+        x = augmentation(rotation_degrees, shift, zoom, stroke_width)(x)
     for block, width in enumerate(filters, start=1):
         if block > 1:
             x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)

@@ -73,8 +73,8 @@ def test_predict_bad_files_give_one_line_and_exit_2(trained_model: Path, tmp_pat
     assert done.returncode == 2
     errors = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
-    assert errors[0].startswith(f"error: {text}: cannot read") and "blank" in errors[1]
-    assert errors[2].startswith(f"error: {tmp_path / 'missing.png'}")
+    assert errors[0].startswith(f"error: {text}: not a readable image file") and "blank" in errors[1]
+    assert errors[2] == f"error: {tmp_path / 'missing.png'}: cannot read the file (No such file or directory)"
 
 
 def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
