@@ -121,9 +121,8 @@ def _resize(ink: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(np.asarray(out), 0.0, 1.0)
 
 
-def _square(ink: np.ndarray, pad: int = 0) -> np.ndarray:
-    """Centre ``ink`` in a black square (side = its longer side + 2·pad)."""
-    side = max(ink.shape) + 2 * pad
+def _centre(ink: np.ndarray, side: int) -> np.ndarray:
+    """``ink`` in the middle of a black side×side square."""
     frame = np.zeros((side, side), np.float32)
     top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
     frame[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
@@ -141,7 +140,7 @@ def to_emnist(ink: np.ndarray) -> np.ndarray:
     blurred = ndimage.gaussian_filter(ink, sigma=max(side / 64.0, 0.5))
     cropped = blurred[_ink_box(blurred)]
     pad = int(round(max(cropped.shape) * 2 / 24))  # 2 of 28 pixels on each side after resizing
-    small = _resize(_square(cropped, pad), 28, 28)
+    small = _resize(_centre(cropped, max(cropped.shape) + 2 * pad), 28, 28)
     return np.round(255 * small / max(small.max(), 1e-6)).astype(np.uint8)
 
 
@@ -151,9 +150,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     height, width = cropped.shape
     scale = 20.0 / max(height, width)
     fitted = _resize(cropped, max(1, round(height * scale)), max(1, round(width * scale)))
-    frame = np.zeros((28, 28), np.float32)
-    top, left = (28 - fitted.shape[0]) // 2, (28 - fitted.shape[1]) // 2
-    frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+    frame = _centre(fitted, 28)
     cy, cx = ndimage.center_of_mass(frame)
     frame = ndimage.shift(frame, (13.5 - cy, 13.5 - cx), order=1, mode="constant")
     return np.round(255 * np.clip(frame, 0, 1) / max(frame.max(), 1e-6)).astype(np.uint8)
