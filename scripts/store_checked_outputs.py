@@ -5,7 +5,7 @@
 ``pytest --nbval-lax`` compares exactly those cells with the stored outputs,
 so they must hold text that is the same on every run and in both modes. All
 other outputs and execution counts are removed, keeping the notebooks small
-and their diffs readable.
+and their diffs readable (checked cells keep their execution count: nbval needs it).
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ def store(path: Path) -> None:
     notebook.metadata.pop("widgets", None)  # widget state saved by the run
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)  # timestamps of the run
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            if MARK not in cell.source:
-                cell.outputs = []
-            for output in cell.outputs:
-                output.pop("execution_count", None)
+        if cell.cell_type != "code" or MARK in cell.source:
+            continue  # checked cells keep outputs and execution count (nbval calls a cell without one unrun)
+        cell.execution_count = None
+        cell.outputs = []
     nbformat.write(notebook, path)
 
 
