@@ -31,7 +31,7 @@ class Recipe:
     warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
     label_smoothing: float = 0.1
     balance_classes: bool = False  # weight the loss by inverse class frequency
-    weight_averaging: bool = False  # keep an exponential moving average of the weights, use it at the end
+    weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
 
     def with_epochs(self, epochs: int | None) -> Recipe:
         """The same recipe trained for ``epochs`` (unchanged if None)."""
@@ -41,7 +41,8 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "mnist": Recipe(model={"convs_per_block": 1}, epochs=30),
     "emnist": Recipe(
-        model={"head": "flatten", "rotation_degrees": 8.0, "shift": 0.05, "zoom": 0.05, "stroke_width": 0.5},
+        model={"batch_norm": True, "dropout": 0.3, "augment": True, "rotation_degrees": 8.0, "shift": 0.05,
+               "zoom": 0.05, "stroke_width": 0.5, "head": "flatten"},
         epochs=11,
         batch_size=128,
         balance_classes=True,
@@ -81,7 +82,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
             learning_rate_schedule(recipe, steps),
             weight_decay=recipe.weight_decay,
             use_ema=recipe.weight_averaging,
-            ema_momentum=0.999,
+            ema_momentum=1.0 - 1.0 / max(10.0, steps / 10),  # averages about the last tenth of the steps
         ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],

@@ -156,7 +156,7 @@ def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, 
     pad.mode.value = "characters"
     assert pad.recognizer().classes == emnist_recognizer.classes
     assert len(pad.predictions) == 3 and all(char in emnist_recognizer.classes for char, _ in pad.predictions)
-    assert pad.predictions[0][0] in {"1", "I", "l"}
+    assert pad.predictions[0][0] in {"1", "I", "L"}  # EMNIST Balanced files a written l under L
     pad.mode.value = "digits"
     assert pad.predictions[0][0] == "1"
 
