@@ -7,7 +7,8 @@
 Each ``--variant NAME=JSON`` replaces fields of ``RECIPES["emnist"]`` (``model``
 entries are merged into the recipe's). Prints one JSON line per variant:
 accuracy, top-3, accuracy with test-time augmentation, training seconds and
-the test accuracy after every epoch.
+the test accuracy after every epoch; with ``--canvas N`` also the accuracy on N
+test images redrawn as drawing-pad strokes (as ``bench_inference.py`` does).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_inference import fidelity, redraw
 from hcr_utils.config import SEED
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import evaluate, predict_probabilities
-from hcr_utils.inference import save_model
+from hcr_utils.inference import Recognizer, save_model
 from hcr_utils.training import RECIPES, Recipe, train_recipe
 
 
@@ -41,20 +43,25 @@ def main() -> None:
     parser.add_argument("--variant", type=variant, action="append", required=True, help="NAME=JSON overrides")
     parser.add_argument("--train-subset", type=int, help="train on this many random images only")
     parser.add_argument("--out-dir", type=Path, help="save each variant's model here as NAME.keras")
+    parser.add_argument("--canvas", type=int, default=0, help="also read this many test images redrawn on the pad")
     args = parser.parse_args()
     data = load_emnist("balanced", args.data / "emnist-dev")
     if args.train_subset:
         keep = np.random.default_rng(SEED).permutation(len(data.x_train))[: args.train_subset]
         data = dataclasses.replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep])
+    pick = np.random.default_rng(SEED).permutation(len(data.y_test))[: args.canvas]
+    drawings = [redraw(image) for image in data.x_test[pick]]
     for name, recipe in args.variant:
         model, history = train_recipe(data, recipe, verbose=0)
+        canvas = fidelity(Recognizer(model, "emnist", data.classes), data.x_test[pick], data.y_test[pick], drawings)
         scored = evaluate(model, data)
         tta = predict_probabilities(model, data.x_test, augmented_copies=6).argmax(axis=1)
         print(json.dumps({"variant": name, "train_n": len(data.x_train), "epochs": recipe.epochs,
                           "accuracy": round(scored.accuracy, 4), "top3": round(scored.top_k(3), 4),
                           "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
                           "train_seconds": round(history.history["seconds"][0]),
-                          "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]]}), flush=True)
+                          "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
+                          **({"canvas": canvas} if drawings else {})}), flush=True)
         if args.out_dir:
             save_model(model, args.out_dir / f"{name.replace(' ', '_')}.keras", "emnist", data.classes)
 

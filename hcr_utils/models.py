@@ -7,6 +7,7 @@ model, so a saved ``.keras`` file needs no separate preprocessing code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import keras
@@ -44,6 +45,52 @@ class RandomStrokeWidth(layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="hcr")
+class RandomAffine(layers.Layer):
+    """Random rotation, shift and zoom of each image in one resampling, only while training.
+
+    Keras' RandomRotation, RandomTranslation and RandomZoom each resample the
+    whole batch; composing the three into one affine map does the same
+    augmentation for about a third of the cost, and blurs the strokes once
+    instead of three times.
+    """
+
+    def __init__(
+        self, rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, seed: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.rotation_degrees, self.shift, self.zoom, self.seed = rotation_degrees, shift, zoom, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training: bool = False):
+        if not training:
+            return images
+        count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+
+        def uniform(limit: float):
+            return keras.random.uniform((count,), -limit, limit, seed=self.seed_generator)
+
+        angle = uniform(math.radians(self.rotation_degrees))
+        zoom_x, zoom_y = 1.0 + uniform(self.zoom), 1.0 + uniform(self.zoom)  # above 1 shrinks the character
+        shift_x, shift_y = uniform(self.shift) * width, uniform(self.shift) * height
+        cos, sin = ops.cos(angle), ops.sin(angle)
+        centre_x, centre_y = (width - 1) / 2.0, (height - 1) / 2.0
+        # each output pixel (x, y) reads the input at (a0 x + a1 y + a2, b0 x + b1 y + b2)
+        a0, a1, b0, b1 = cos * zoom_x, -sin * zoom_y, sin * zoom_x, cos * zoom_y
+        a2 = centre_x - a0 * centre_x - a1 * centre_y - shift_x
+        b2 = centre_y - b0 * centre_x - b1 * centre_y - shift_y
+        none = ops.zeros_like(angle)
+        transform = ops.stack([a0, a1, a2, b0, b1, b2, none, none], axis=1)
+        return ops.image.affine_transform(images, transform, interpolation="bilinear", fill_mode="constant")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rotation_degrees": self.rotation_degrees, "shift": self.shift,
+                "zoom": self.zoom, "seed": self.seed}
+
+
 def augmentation(
     rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, stroke_width: float = 0.0
 ) -> keras.Sequential:
@@ -52,11 +99,7 @@ def augmentation(
     No flips: a mirrored 'b' is a 'd'. ``stroke_width`` is the share of images
     whose ink is thickened or thinned by one pixel.
     """
-    steps = [
-        layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant"),
-        layers.RandomTranslation(shift, shift, fill_mode="constant"),
-        layers.RandomZoom(zoom, zoom, fill_mode="constant"),
-    ]
+    steps = [RandomAffine(rotation_degrees, shift, zoom)]
     if stroke_width:
         steps.insert(0, RandomStrokeWidth(stroke_width))
     return keras.Sequential(steps, name="augmentation")

@@ -12,10 +12,12 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from . import config
 from .datasets import Dataset
 from .models import build_cnn
+from .strokes import redraw_with_pen
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,10 @@ class Recipe:
     warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
     label_smoothing: float = 0.1
     balance_classes: bool = False  # weight the loss by inverse class frequency
+    class_cap: int | None = None  # an epoch takes at most this many images of each class, the next ones each time
     weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
+    pen_redraw: float = 0.0  # share of training images redrawn with a round pen, so drawings look familiar
+    pen_widths: tuple[float, float] = (2.0, 4.5)  # range of the pen's diameter, in pixels of the 28×28 image
 
     def with_epochs(self, epochs: int | None) -> Recipe:
         """The same recipe trained for ``epochs`` (unchanged if None)."""
@@ -59,6 +64,39 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
         raise ValueError(f"classes {missing} have no training examples; cannot balance them")
     weights = len(labels) / (num_classes * counts)
     return {c: float(w) for c, w in enumerate(weights)}
+
+
+def with_pen_strokes(images: np.ndarray, recipe: Recipe, seed: int = config.SEED) -> np.ndarray:
+    """A copy of ``images`` in which a random ``recipe.pen_redraw`` share is redrawn with a round pen.
+
+    Scans have strokes of every width; a drawing pad paints all strokes with one
+    brush. Each chosen image gets its own pen width from ``recipe.pen_widths``.
+    """
+    if not recipe.pen_redraw:
+        return images
+    rng = np.random.default_rng(seed)
+    chosen = np.flatnonzero(rng.random(len(images)) < recipe.pen_redraw)
+    redrawn = images.copy()
+    redrawn[chosen] = redraw_with_pen(images[chosen], rng.uniform(*recipe.pen_widths, size=len(chosen)))
+    return redrawn
+
+
+def capped_order(labels: np.ndarray, num_classes: int, cap: int, epochs: int, seed: int = config.SEED) -> np.ndarray:
+    """Image indices for ``epochs`` epochs of at most ``cap`` images per class, one epoch after the other.
+
+    A class with more than ``cap`` images gives its next ``cap`` images each
+    epoch, cycling through them in a shuffled order, so every image is used in
+    turn; smaller classes give all theirs every epoch. Each epoch is shuffled.
+    Large classes thus cost less time per epoch, and rare ones are seen more often.
+    """
+    rng = np.random.default_rng(seed)
+    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(num_classes)]
+    epoch_orders = []
+    for epoch in range(epochs):
+        taken = [np.take(members, np.arange(epoch * cap, (epoch + 1) * cap), mode="wrap") if len(members) > cap
+                 else members for members in classes]
+        epoch_orders.append(rng.permutation(np.concatenate(taken)))
+    return np.concatenate(epoch_orders)
 
 
 def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule | float:
@@ -104,22 +142,30 @@ def fit(
 
     ``validation`` (images, labels) is scored after every epoch for the
     learning curves and callbacks. The history gains ``seconds``: the
-    wall-clock time of the whole fit.
+    wall-clock time of the whole fit, redrawing with the pen included.
     """
     num_classes = model.output_shape[-1]
-    steps = recipe.epochs * int(np.ceil(len(images) / recipe.batch_size))
-    compile_model(model, recipe, steps)
     val = None
     if validation is not None:
         val = (validation[0][..., None], keras.utils.to_categorical(validation[1], num_classes))
     start = time.perf_counter()
+    x, y = with_pen_strokes(images, recipe)[..., None], keras.utils.to_categorical(labels, num_classes)
+    if recipe.class_cap:
+        order = capped_order(labels, num_classes, recipe.class_cap, recipe.epochs)
+        epoch_labels = labels[order[: len(order) // recipe.epochs]]
+        steps_per_epoch = int(np.ceil(len(epoch_labels) / recipe.batch_size))
+        train = (tf.data.Dataset.from_tensor_slices(order).batch(recipe.batch_size)
+                 .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))
+        fit_args = {"x": train, "steps_per_epoch": steps_per_epoch}
+    else:
+        epoch_labels, steps_per_epoch = labels, int(np.ceil(len(labels) / recipe.batch_size))
+        fit_args = {"x": x, "y": y, "batch_size": recipe.batch_size}
+    compile_model(model, recipe, recipe.epochs * steps_per_epoch)
     history = model.fit(
-        images[..., None],
-        keras.utils.to_categorical(labels, num_classes),
-        batch_size=recipe.batch_size,
+        **fit_args,
         epochs=recipe.epochs,
         validation_data=val,
-        class_weight=class_weights(labels, num_classes) if recipe.balance_classes else None,
+        class_weight=class_weights(epoch_labels, num_classes) if recipe.balance_classes else None,
         callbacks=callbacks,
         verbose=verbose,
     )

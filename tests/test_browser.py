@@ -1,4 +1,4 @@
-"""End to end in a real browser: JupyterLab runs notebook 07, headless Chromium draws a 7 on the pad.
+"""End to end in a real browser: JupyterLab 4 and Notebook 7 run notebook 07, headless Chromium draws a 7.
 
 Needs Debian's ``chromium`` at /usr/bin/chromium (``apt-get install -y chromium``); Playwright
 drives it through ``executable_path``, so ``playwright install`` is never needed. Everything
@@ -43,12 +43,20 @@ pytestmark = [
 ]
 
 
-@dataclass
-class Lab:
-    """A running JupyterLab server."""
+FRONTENDS = {  # front end: (jupyter subcommand, app class that exposes window.jupyterapp, notebook URL path, app name)
+    "jupyterlab": ("lab", "LabApp", "lab/tree", "JupyterLab"),
+    "notebook7": ("notebook", "JupyterNotebookApp", "notebooks", "Jupyter Notebook"),
+}
 
+
+@dataclass
+class Jupyter:
+    """A running Jupyter server and the address of notebook 07 in its front end."""
+
+    frontend: str
     url: str
     token: str
+    notebook_url: str
 
 
 def _free_port() -> int:
@@ -93,10 +101,11 @@ def _stop(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Lab]:
-    """A fresh JupyterLab on a free 127.0.0.1 port, with its own home, config and a copy of notebook 07."""
-    base = tmp_path_factory.mktemp("lab")
+@pytest.fixture(scope="session", params=list(FRONTENDS))
+def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Jupyter]:
+    """A fresh server of one front end on a free 127.0.0.1 port, with its own home, config and a copy of notebook 07."""
+    command, app, path, _ = FRONTENDS[request.param]
+    base = tmp_path_factory.mktemp(request.param)
     root = base / "root"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
@@ -104,11 +113,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[
     env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
            config.MODELS_DIR_ENV: str(models_dir), config.QUICK_ENV: "1"}
-    log = (base / "lab.log").open("wb")
+    log = (base / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        [sys.executable, "-m", "jupyter", command, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-         "--LabApp.expose_app_in_browser=True"],
+         f"--{app}.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -119,9 +128,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[
                 break
             except (urllib.error.URLError, ConnectionError):
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start:\n{(base / 'lab.log').read_text()[-3000:]}")
+                    pytest.fail(f"jupyter {command} did not start:\n{(base / 'server.log').read_text()[-3000:]}")
                 time.sleep(0.3)
-        yield Lab(url, token)
+        yield Jupyter(request.param, url, token, f"{url}/{path}/{NOTEBOOK.name}?token={token}")
     finally:
         _stop(_children(server.pid))  # the kernels first: the server then exits at once
         _stop([server.pid])
@@ -141,7 +150,7 @@ def _errors_in_notebook(page) -> list[str]:
     }""")
 
 
-def test_draw_a_seven_in_jupyterlab(lab: Lab) -> None:
+def test_draw_a_seven(jupyter: Jupyter) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -150,9 +159,10 @@ def test_draw_a_seven_in_jupyterlab(lab: Lab) -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
                        else route.abort())
-            page.goto(f"{lab.url}/lab/tree/{NOTEBOOK.name}?token={lab.token}")
+            page.goto(jupyter.notebook_url)
             page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
                                    "?.status === 'idle'", timeout=60_000)
+            assert page.evaluate("() => window.jupyterapp.name") == FRONTENDS[jupyter.frontend][3]
             assert page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')") is not False
             assert _errors_in_notebook(page) == []
 
@@ -170,6 +180,6 @@ def test_draw_a_seven_in_jupyterlab(lab: Lab) -> None:
 
             expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text("7", timeout=20_000)
             expect(pad.locator(".hcr-char")).to_have_count(3)
-            pad.screenshot(path=str(config.outputs_dir() / "widget_e2e.png"))
+            pad.screenshot(path=str(config.outputs_dir() / f"widget_e2e_{jupyter.frontend}.png"))
         finally:
             browser.close()

@@ -10,8 +10,16 @@ import pytest
 
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
-from hcr_utils.models import build_cnn, build_seed_cnn
-from hcr_utils.training import RECIPES, Recipe, class_weights, learning_rate_schedule
+from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
+from hcr_utils.training import (
+    RECIPES,
+    Recipe,
+    capped_order,
+    class_weights,
+    fit,
+    learning_rate_schedule,
+    with_pen_strokes,
+)
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
@@ -27,6 +35,18 @@ def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
 def test_class_weights_refuse_a_missing_class() -> None:
     with pytest.raises(ValueError, match=r"classes \[2\] have no training examples"):
         class_weights(np.array([0, 1, 1, 3]), 4)
+
+
+def test_random_affine_moves_ink_only_while_training() -> None:
+    images = np.zeros((8, 28, 28, 1), "float32")
+    images[:, 8:20, 12:16] = 1.0  # a bar in the middle
+    assert np.array_equal(RandomAffine(10, 0.1, 0.1)(images, training=False), images)
+    assert np.allclose(RandomAffine(0, 0, 0)(images, training=True), images, atol=1e-6)  # zero ranges: identity
+    moved = RandomAffine(0, 0.1, 0)(images, training=True).numpy()
+    assert not np.allclose(moved, images)
+    assert np.allclose(moved.sum(axis=(1, 2, 3)), images[0].sum(), rtol=1e-3)  # shifted, not cut or stretched
+    turned = RandomAffine(90, 0, 0)(images, training=True).numpy()
+    assert (turned[:, 4:24, 4:24] > 0.5).any(axis=(1, 2, 3)).all() and not np.allclose(turned, images)
 
 
 def test_schedule_warms_up_then_decays() -> None:
@@ -80,3 +100,38 @@ def test_evaluation_measures() -> None:
     assert evaluation.summary("emnist") == {"dataset": "emnist", "accuracy": 0.6667, "n": 6, "seconds": 0.5,
                                             "top3": 1.0}
     assert "top3" not in evaluation.summary("mnist")
+
+
+def test_capped_order_caps_large_classes_and_cycles_through_their_images(sample_dir: Path) -> None:
+    labels = load_emnist("balanced", sample_dir / "emnist").y_train[:1500]  # real, unbalanced
+    counts = np.bincount(labels, minlength=47)
+    cap = int(np.median(counts))
+    order = capped_order(labels, 47, cap, epochs=3)
+    per_epoch = int(np.minimum(counts, cap).sum())
+    assert len(order) == 3 * per_epoch
+    for epoch in np.split(order, 3):
+        assert np.array_equal(np.bincount(labels[epoch], minlength=47), np.minimum(counts, cap))
+        assert len(np.unique(epoch)) == per_epoch  # no image twice in one epoch
+    big = int(counts.argmax())
+    seen = np.unique(order[labels[order] == big])
+    assert len(seen) == min(counts[big], 3 * cap)  # the next images each epoch, not the same ones
+    assert not np.array_equal(order[:per_epoch], np.sort(order[:per_epoch]))  # shuffled
+
+
+def test_pen_strokes_replace_the_recipes_share_of_images(sample_dir: Path) -> None:
+    images = load_emnist("balanced", sample_dir / "emnist").x_train[:400]
+    assert with_pen_strokes(images, Recipe()) is images
+    mixed = with_pen_strokes(images, Recipe(pen_redraw=0.25))
+    changed = (mixed != images).any(axis=(1, 2))
+    assert 0.15 < changed.mean() < 0.35 and mixed.shape == images.shape
+
+
+def test_fit_with_capped_classes_trains_the_capped_epochs(sample_dir: Path) -> None:
+    data = load_emnist("balanced", sample_dir / "emnist")
+    recipe = Recipe(model={"filters": (8, 16), "dense_units": 16}, epochs=2, batch_size=64, class_cap=20,
+                    balance_classes=True, pen_redraw=0.2)
+    model = build_cnn(47, **recipe.model)
+    history = fit(model, data.x_train, data.y_train, recipe, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+    per_epoch = np.minimum(np.bincount(data.y_train, minlength=47), 20).sum()
+    assert int(model.optimizer.iterations) == 2 * int(np.ceil(per_epoch / 64))
