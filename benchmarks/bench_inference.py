@@ -23,12 +23,35 @@ from PIL import Image
 from hcr_utils import config
 from hcr_utils.datasets import load
 from hcr_utils.inference import Recognizer
-from hcr_utils.strokes import thin
 from hcr_utils.widget import BRUSH_WIDTH, SIZE, render_strokes
 
 SKELETON_SCALE = 5  # thin the ink at 140×140: smooth centre lines, still fast
 LATENCY_TARGET_MS = 15.0
 FIDELITY_TARGET_POINTS = 2.0
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning of a boolean mask to one-pixel-wide centre lines."""
+    image = np.pad(mask, 1).astype(np.uint8)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            centre = image[1:-1, 1:-1]
+            # neighbours clockwise from north: p2 … p9
+            p = [image[:-2, 1:-1], image[:-2, 2:], image[1:-1, 2:], image[2:, 2:],
+                 image[2:, 1:-1], image[2:, :-2], image[1:-1, :-2], image[:-2, :-2]]
+            count = sum(n.astype(np.int32) for n in p)
+            transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
+            if step == 0:
+                side = (p[0] * p[2] * p[4] == 0) & (p[2] * p[4] * p[6] == 0)
+            else:
+                side = (p[0] * p[2] * p[6] == 0) & (p[0] * p[4] * p[6] == 0)
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+    return image[1:-1, 1:-1].astype(bool)
 
 
 def redraw(image: np.ndarray, brush_width: int = BRUSH_WIDTH) -> np.ndarray:

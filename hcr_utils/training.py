@@ -17,7 +17,6 @@ import tensorflow as tf
 from . import config
 from .datasets import Dataset
 from .models import build_cnn
-from .strokes import redraw_with_pen
 
 
 @dataclass(frozen=True)
@@ -35,8 +34,6 @@ class Recipe:
     balance_classes: bool = False  # weight the loss by inverse class frequency
     class_cap: int | None = None  # an epoch takes at most this many images of each class, the next ones each time
     weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
-    pen_redraw: float = 0.0  # share of training images redrawn with a round pen, so drawings look familiar
-    pen_widths: tuple[float, float] = (2.0, 4.5)  # range of the pen's diameter, in pixels of the 28×28 image
 
     def with_epochs(self, epochs: int | None) -> Recipe:
         """The same recipe trained for ``epochs`` (unchanged if None)."""
@@ -64,21 +61,6 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
         raise ValueError(f"classes {missing} have no training examples; cannot balance them")
     weights = len(labels) / (num_classes * counts)
     return {c: float(w) for c, w in enumerate(weights)}
-
-
-def with_pen_strokes(images: np.ndarray, recipe: Recipe, seed: int = config.SEED) -> np.ndarray:
-    """A copy of ``images`` in which a random ``recipe.pen_redraw`` share is redrawn with a round pen.
-
-    Scans have strokes of every width; a drawing pad paints all strokes with one
-    brush. Each chosen image gets its own pen width from ``recipe.pen_widths``.
-    """
-    if not recipe.pen_redraw:
-        return images
-    rng = np.random.default_rng(seed)
-    chosen = np.flatnonzero(rng.random(len(images)) < recipe.pen_redraw)
-    redrawn = images.copy()
-    redrawn[chosen] = redraw_with_pen(images[chosen], rng.uniform(*recipe.pen_widths, size=len(chosen)))
-    return redrawn
 
 
 def capped_order(labels: np.ndarray, num_classes: int, cap: int, epochs: int, seed: int = config.SEED) -> np.ndarray:
@@ -140,23 +122,25 @@ def fit(
 ) -> keras.callbacks.History:
     """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels``.
 
-    ``validation`` (images, labels) is scored after every epoch for the
-    learning curves and callbacks. The history gains ``seconds``: the
-    wall-clock time of the whole fit, redrawing with the pen included.
+    With ``recipe.class_cap`` each epoch follows :func:`capped_order`, and
+    class weights balance the classes of such an epoch. ``validation``
+    (images, labels) is scored after every epoch for the learning curves and
+    callbacks. The history gains ``seconds``: the wall-clock time of the
+    whole fit.
     """
     num_classes = model.output_shape[-1]
     val = None
     if validation is not None:
         val = (validation[0][..., None], keras.utils.to_categorical(validation[1], num_classes))
     start = time.perf_counter()
-    x, y = with_pen_strokes(images, recipe)[..., None], keras.utils.to_categorical(labels, num_classes)
+    x, y = images[..., None], keras.utils.to_categorical(labels, num_classes)
     if recipe.class_cap:
         order = capped_order(labels, num_classes, recipe.class_cap, recipe.epochs)
         epoch_labels = labels[order[: len(order) // recipe.epochs]]
         steps_per_epoch = int(np.ceil(len(epoch_labels) / recipe.batch_size))
-        train = (tf.data.Dataset.from_tensor_slices(order).batch(recipe.batch_size)
-                 .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))
-        fit_args = {"x": train, "steps_per_epoch": steps_per_epoch}
+        train = (tf.data.Dataset.from_tensor_slices(order).repeat().batch(recipe.batch_size)
+                 .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))  # already shuffled
+        fit_args = {"x": train, "steps_per_epoch": steps_per_epoch, "shuffle": False}
     else:
         epoch_labels, steps_per_epoch = labels, int(np.ceil(len(labels) / recipe.batch_size))
         fit_args = {"x": x, "y": y, "batch_size": recipe.batch_size}

@@ -18,7 +18,6 @@ from hcr_utils.training import (
     class_weights,
     fit,
     learning_rate_schedule,
-    with_pen_strokes,
 )
 
 
@@ -118,18 +117,10 @@ def test_capped_order_caps_large_classes_and_cycles_through_their_images(sample_
     assert not np.array_equal(order[:per_epoch], np.sort(order[:per_epoch]))  # shuffled
 
 
-def test_pen_strokes_replace_the_recipes_share_of_images(sample_dir: Path) -> None:
-    images = load_emnist("balanced", sample_dir / "emnist").x_train[:400]
-    assert with_pen_strokes(images, Recipe()) is images
-    mixed = with_pen_strokes(images, Recipe(pen_redraw=0.25))
-    changed = (mixed != images).any(axis=(1, 2))
-    assert 0.15 < changed.mean() < 0.35 and mixed.shape == images.shape
-
-
 def test_fit_with_capped_classes_trains_the_capped_epochs(sample_dir: Path) -> None:
     data = load_emnist("balanced", sample_dir / "emnist")
     recipe = Recipe(model={"filters": (8, 16), "dense_units": 16}, epochs=2, batch_size=64, class_cap=20,
-                    balance_classes=True, pen_redraw=0.2)
+                    balance_classes=True)
     model = build_cnn(47, **recipe.model)
     history = fit(model, data.x_train, data.y_train, recipe, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
