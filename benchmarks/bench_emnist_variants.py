@@ -53,7 +53,6 @@ def main() -> None:
     drawings = [redraw(image) for image in data.x_test[pick]]
     for name, recipe in args.variant:
         model, history = train_recipe(data, recipe, verbose=0)
-        canvas = fidelity(Recognizer(model, "emnist", data.classes), data.x_test[pick], data.y_test[pick], drawings)
         scored = evaluate(model, data)
         tta = predict_probabilities(model, data.x_test, augmented_copies=6).argmax(axis=1)
         print(json.dumps({"variant": name, "train_n": len(data.x_train), "epochs": recipe.epochs,
@@ -61,7 +60,8 @@ def main() -> None:
                           "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
                           "train_seconds": round(history.history["seconds"][0]),
                           "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
-                          **({"canvas": canvas} if drawings else {})}), flush=True)
+                          **({"canvas": fidelity(Recognizer(model, "emnist", data.classes), data.x_test[pick],
+                                                 data.y_test[pick], drawings)} if drawings else {})}), flush=True)
         if args.out_dir:
             save_model(model, args.out_dir / f"{name.replace(' ', '_')}.keras", "emnist", data.classes)
 

@@ -11,14 +11,7 @@ import pytest
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
 from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
-from hcr_utils.training import (
-    RECIPES,
-    Recipe,
-    capped_order,
-    class_weights,
-    fit,
-    learning_rate_schedule,
-)
+from hcr_utils.training import RECIPES, Recipe, capped_order, class_weights, fit, learning_rate_schedule
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
