@@ -37,6 +37,7 @@ benchmarks: env
 	$(PY) benchmarks/bench_training.py --data $(DEV_DATA) --out-dir outputs/bench_models
 	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/mnist_cnn.keras --data-dir $(DEV_DATA)/mnist-dev --n 1000
 	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 2000
+	$(PY) benchmarks/probe_canvas_cues.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 100
 
 clean:
 	rm -rf $(VENV) saved_models/quick outputs/*.png
