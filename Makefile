@@ -40,4 +40,4 @@ benchmarks: env
 	$(PY) benchmarks/probe_canvas_cues.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 100
 
 clean:
-	rm -rf $(VENV) saved_models/quick outputs/*.png
+	rm -rf $(VENV) my_models/quick outputs/*.png

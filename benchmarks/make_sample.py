@@ -1,7 +1,8 @@
 """Build data/sample/ (shipped with the project) from the development data.
 
 A stratified, seeded subset of real images, written in the official file
-names, headers and orientation so the normal loaders read it unchanged.
+names, headers and orientation so the normal loaders read it unchanged; and
+the labels of a ByMerge-like training file (see :func:`write_bymerge_labels`).
 
     python benchmarks/make_sample.py ../shared/data
 """
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from hcr_utils.config import SAMPLE_DIR, SEED
-from hcr_utils.datasets import emnist_files, mnist_files
-from hcr_utils.idx import read_images_and_labels, write_idx
+from hcr_utils.datasets import emnist_files, mnist_files, stratified_indices
+from hcr_utils.idx import read_idx, read_images_and_labels, write_idx
+
+BYMERGE_SAMPLE = 20_000  # labels in the sample's ByMerge training-label file
 
 
 def stratified(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -38,6 +41,19 @@ def copy_subset(src: Path, dst: Path, files: dict[str, str], per_class: dict[str
         shutil.copyfile(src / files["mapping"], dst / files["mapping"])
 
 
+def write_bymerge_labels(src: Path, dst: Path, size: int = BYMERGE_SAMPLE) -> None:
+    """ByMerge's label file and mapping for the sample, from the development training labels.
+
+    The development training set was taken from EMNIST ByMerge's test split
+    (same 47 classes as Balanced, natural class frequencies), so a stratified
+    subset of its labels keeps ByMerge's frequencies: what notebook 04 counts.
+    """
+    balanced, bymerge = emnist_files("balanced"), emnist_files("bymerge")
+    labels = read_idx(src / balanced["train_labels"], 1)
+    write_idx(dst / bymerge["train_labels"], labels[stratified_indices(labels, size, SEED)])
+    shutil.copyfile(src / balanced["mapping"], dst / bymerge["mapping"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("shared_data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
@@ -46,6 +62,7 @@ def main() -> None:
     copy_subset(
         args.shared_data / "emnist-dev", SAMPLE_DIR / "emnist", emnist_files("balanced"), {"train": 50, "test": 20}
     )
+    write_bymerge_labels(args.shared_data / "emnist-dev", SAMPLE_DIR / "emnist")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """hcr_utils: the shared code of the hcr handwritten character recognition curriculum.
 
-Modules, one per concern: ``config`` (paths, seeds, quick mode), ``idx`` and
-``download`` (files), ``datasets`` (MNIST, EMNIST), ``models``, ``training``,
-``evaluation``, ``plots``, ``preprocessing``, ``inference`` and ``widget``.
+Modules, one per concern: ``config`` (paths, seeds, quick mode), ``runtime``
+(TensorFlow start-up), ``idx`` and ``download`` (files), ``datasets`` (MNIST,
+EMNIST), ``models``, ``training``, ``evaluation``, ``explain``, ``plots``,
+``preprocessing``, ``inference`` and ``widget``.
+
+Importing the package starts TensorFlow quietly: import it before ``keras``
+or ``tensorflow`` and their start-up log lines never reach your notebook.
 """
 
-import os
+from .runtime import start_tensorflow
 
-# TensorFlow's C++ info and warning lines bury what learners need to read; errors still show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+start_tensorflow()
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """Command line for teachers and benchmarks: train, evaluate and predict.
 
-    python -m hcr_utils train mnist --data-dir DIR --out PATH [--epochs N]
+    python -m hcr_utils train mnist --data-dir DIR --out PATH [--images N]
     python -m hcr_utils evaluate PATH --dataset mnist --data-dir DIR
     python -m hcr_utils predict PATH IMAGE...
 """
@@ -8,11 +8,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 EXIT_ERROR = 2
@@ -24,10 +21,11 @@ def _train(args: argparse.Namespace) -> int:
     from .training import RECIPES, train_recipe
 
     data = load(args.dataset, args.data_dir)
-    recipe = RECIPES[args.dataset].with_epochs(args.epochs)
-    model, history = train_recipe(data, recipe, validation=False, verbose=2)
+    recipe = RECIPES[args.dataset].with_images(args.images)
+    model, history = train_recipe(data, recipe, verbose=2)
     save_model(model, args.out, args.dataset, data.classes)
-    print(json.dumps({"dataset": args.dataset, "epochs": recipe.epochs, "n": len(data.x_train),
+    print(json.dumps({"dataset": args.dataset, "images": recipe.images, "epochs": len(history.history["loss"]),
+                      "n": len(data.x_train),
                       "seconds": round(history.history["seconds"][0], 1), "out": str(args.out)}))
     return 0
 
@@ -76,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("dataset", choices=["mnist", "emnist"])
     train.add_argument("--data-dir", type=Path, help="folder with the official IDX files (default: data/<dataset>)")
     train.add_argument("--out", type=Path, required=True, help="where to save the model (NAME.keras)")
-    train.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+    train.add_argument("--images", type=int, help="override the recipe's training budget (images seen in all)")
     train.set_defaults(run=_train)
 
     score = commands.add_parser("evaluate", help="score a saved model on a test set; prints one JSON line")
@@ -92,28 +90,10 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
-@contextlib.contextmanager
-def _native_stderr_hidden() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python's sys.stderr."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run a command; expected failures print one line and return exit code 2."""
     args = parser().parse_args(argv)
-    with _native_stderr_hidden():  # keep the output to our own lines (the JSON, the one-line errors)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-    from .download import DownloadError
+    from .download import DownloadError  # importing the package has started TensorFlow quietly
 
     try:
         return args.run(args)

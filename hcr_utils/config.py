@@ -40,14 +40,15 @@ def data_root() -> Path:
 
 
 def models_dir() -> Path:
-    """Where trained ``.keras`` models are saved.
+    """Where the models you train are saved: ``my_models/`` (git-ignored).
 
-    ``HCR_MODELS_DIR`` wins; quick mode uses ``saved_models/quick`` so that a
-    test run never overwrites a fully trained model in ``saved_models/``.
+    ``HCR_MODELS_DIR`` wins; quick mode uses ``my_models/quick`` so that a test
+    run never overwrites a model you trained in full. The models shipped with
+    the course live apart, in ``saved_models/``, and are never written.
     """
     if os.environ.get(MODELS_DIR_ENV):
         return Path(os.environ[MODELS_DIR_ENV]).expanduser()
-    return PROJECT_ROOT / "saved_models" / ("quick" if quick_mode() else "")
+    return PROJECT_ROOT / "my_models" / ("quick" if quick_mode() else "")
 
 
 def outputs_dir() -> Path:

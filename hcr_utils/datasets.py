@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import config
 from .download import download
-from .idx import DataFileError, read_images_and_labels, write_idx
+from .idx import DataFileError, read_idx, read_images_and_labels, write_idx
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -25,11 +25,25 @@ EMNIST_SHA256 = "fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8
 EMNIST_SPLITS = ("balanced", "byclass", "bymerge", "digits", "letters", "mnist")
 
 
+def stratified_indices(labels: np.ndarray, size: int, seed: int = config.SEED) -> np.ndarray:
+    """Indices of ``size`` examples (sorted) that keep every class's share of ``labels``."""
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(labels)
+    quota = np.floor(counts * size / len(labels)).astype(int)
+    # hand the few indices lost to rounding to the classes with the largest remainders
+    remainders = counts * size / len(labels) - quota
+    quota[np.argsort(-remainders)[: size - quota.sum()]] += 1
+    picks = [rng.choice(np.flatnonzero(labels == c), quota[c], replace=False) for c in range(len(counts))]
+    return np.sort(np.concatenate(picks))
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Train and test images (N×28×28 uint8, upright, white ink on black) and labels.
 
     ``y_train``/``y_test`` are class indices; ``classes[i]`` is the character of class ``i``.
+    ``x_val``/``y_val`` exist once :meth:`with_validation` has held part of the
+    training set out to choose between models: the test set is kept for the end.
     """
 
     name: str
@@ -38,6 +52,8 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: tuple[str, ...]
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def num_classes(self) -> int:
@@ -46,6 +62,25 @@ class Dataset:
     def characters(self, labels: np.ndarray) -> np.ndarray:
         """Class indices turned into their characters."""
         return np.asarray(self.classes)[labels]
+
+    def with_validation(self, size: float | int = 0.1, seed: int = config.SEED) -> Dataset:
+        """Hold out a stratified ``size`` of the training set (a share, or a number of images) for validation."""
+        if self.x_val is not None:
+            raise ValueError(f"{self.name} already has a validation set")
+        count = int(round(size * len(self.y_train))) if isinstance(size, float) else int(size)
+        if not 0 < count < len(self.y_train):
+            raise ValueError(f"a validation set of {count} images cannot be held out of {len(self.y_train)}")
+        held = np.zeros(len(self.y_train), bool)
+        held[stratified_indices(self.y_train, count, seed)] = True
+        return replace(self, x_train=self.x_train[~held], y_train=self.y_train[~held],
+                       x_val=self.x_train[held], y_val=self.y_train[held])
+
+    def subset(self, size: int, seed: int = config.SEED) -> Dataset:
+        """At most ``size`` training images, stratified; the validation and test sets are kept."""
+        if size >= len(self.y_train):
+            return self
+        keep = stratified_indices(self.y_train, size, seed)
+        return replace(self, x_train=self.x_train[keep], y_train=self.y_train[keep])
 
 
 def _idx_files(train_stem: str, test_stem: str) -> dict[str, str]:
@@ -105,13 +140,13 @@ def fetch_mnist(folder: Path) -> None:
             _write_atomically(folder / name, arrays[f"{'x' if kind == 'images' else 'y'}_{part}"])
 
 
-def fetch_emnist(folder: Path, split: str) -> None:
-    """Download NIST's ``gzip.zip`` (536 MB) into ``folder`` and extract ``split``'s files."""
+def fetch_emnist(folder: Path, names: list[str]) -> None:
+    """Download NIST's ``gzip.zip`` (536 MB) into ``folder`` and extract the files ``names``."""
     archive = download(EMNIST_URL, folder / "gzip.zip", EMNIST_SHA256)
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = {Path(info.filename).name: info.filename for info in bundle.infolist()}
-            for name in emnist_files(split).values():
+            for name in names:
                 if name not in members:
                     raise DataFileError(f"{archive}: has no member {name}")
                 tmp = folder / (name + ".part")
@@ -169,14 +204,36 @@ def load_emnist(split: str = "balanced", data_dir: Path | str | None = None) -> 
         raise ValueError(f"unknown EMNIST split {split!r}; choose one of {', '.join(EMNIST_SPLITS)}")
     folder = _folder(data_dir, "emnist")
     files = emnist_files(split)
-    if _missing(folder, files):
-        folder.mkdir(parents=True, exist_ok=True)
-        fetch_emnist(folder, split)
+    _ensure_emnist(folder, list(files.values()))
     classes = read_mapping(folder / files["mapping"])
     x_train, y_train, x_test, y_test = _read_split(folder, files)
     _check_labels(y_train, len(classes), folder / files["train_labels"])
     _check_labels(y_test, len(classes), folder / files["test_labels"])
     return Dataset(f"emnist-{split}", upright(x_train), y_train, upright(x_test), y_test, classes)
+
+
+def _ensure_emnist(folder: Path, names: list[str]) -> None:
+    """Extract ``names`` from NIST's archive (downloading it first if needed) unless all are in ``folder``."""
+    if any(not (folder / name).exists() for name in names):
+        folder.mkdir(parents=True, exist_ok=True)
+        fetch_emnist(folder, names)
+
+
+def load_emnist_labels(split: str, part: str = "train", data_dir: Path | str | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Only the labels (and class characters) of one part of an EMNIST split, e.g. ByMerge's 698k training labels.
+
+    Reading a label file is instant, while the split's images would take
+    minutes and gigabytes: enough to count how often each character occurs.
+    """
+    if split not in EMNIST_SPLITS or part not in ("train", "test"):
+        raise ValueError(f"unknown EMNIST split/part {split!r}/{part!r}; splits: {', '.join(EMNIST_SPLITS)}")
+    folder = _folder(data_dir, "emnist")
+    files = emnist_files(split)
+    _ensure_emnist(folder, [files[f"{part}_labels"], files["mapping"]])
+    classes = read_mapping(folder / files["mapping"])
+    labels = read_idx(folder / files[f"{part}_labels"], 1)
+    _check_labels(labels, len(classes), folder / files[f"{part}_labels"])
+    return labels, classes
 
 
 def load(name: str, data_dir: Path | str | None = None) -> Dataset:

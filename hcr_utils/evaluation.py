@@ -33,6 +33,26 @@ def predict_probabilities(
     return probabilities
 
 
+def standard_error(accuracy: float, count: int) -> float:
+    """The binomial standard error of an accuracy measured on ``count`` images: how much a rerun on new images moves it."""
+    return float(np.sqrt(accuracy * (1.0 - accuracy) / count))
+
+
+def step_gains(accuracies: dict[str, float], scored: int) -> dict[str, tuple[float, bool]]:
+    """Each experiment's gain in accuracy over the one listed before it, and whether it is beyond the noise.
+
+    A gain counts as real when it exceeds twice the standard error of a
+    difference between two accuracies measured on ``scored`` images (√2 times
+    that of one accuracy); smaller ones could come from the draw of images alone.
+    """
+    names, values = list(accuracies), list(accuracies.values())
+    gains = {}
+    for name, before, after in zip(names[1:], values, values[1:]):
+        noise = 2 * np.sqrt(2) * standard_error((before + after) / 2, scored)
+        gains[name] = (after - before, abs(after - before) > noise)
+    return gains
+
+
 def top_k_accuracy(probabilities: np.ndarray, labels: np.ndarray, k: int = 3) -> float:
     """Share of examples whose true class is among the ``k`` most probable."""
     best = np.argsort(-probabilities, axis=1)[:, :k]

@@ -61,7 +61,7 @@ def _missing_message(path: Path, what: str) -> str:
 
 
 def find_model(name: str, models_dir: Path | str | None = None) -> Path:
-    """``models_dir / name`` (default: ``config.models_dir()``), else the copy shipped in ``saved_models/``.
+    """Your model ``models_dir / name`` (default: ``config.models_dir()``) if you trained one, else the shipped one.
 
     Raises:
         ModelNotFoundError: neither exists; the message names what creates it.
@@ -71,6 +71,14 @@ def find_model(name: str, models_dir: Path | str | None = None) -> Path:
         if path.exists() and labels_path(path).exists():
             return path
     raise ModelNotFoundError(_missing_message(folder / name, "model"))
+
+
+def describe_source(path: Path | str) -> str:
+    """Whose model ``path`` is, in words: the one shipped with the course, or one you trained."""
+    path = Path(path).resolve()
+    if path.parent == SHIPPED_MODELS_DIR.resolve():
+        return f"the model shipped with the course ({path.name} in saved_models/)"
+    return f"your model ({path})"
 
 
 @dataclass

@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from .evaluation import Evaluation
+from .evaluation import Evaluation, standard_error
 
 
 def image_grid(
@@ -76,7 +77,7 @@ def pixel_histogram(images: np.ndarray, title: str = "Pixel intensities") -> Fig
 
 
 def learning_curves(histories: Mapping[str, Mapping[str, list[float]]], title: str = "Learning curves") -> Figure:
-    """Training (dashed) and test (solid) accuracy and loss per epoch, one colour per run."""
+    """Training (dashed) and validation (solid) accuracy and loss per epoch, one colour per run."""
     fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, (name, history) in enumerate(histories.items()):
         colour = f"C{i}"
@@ -84,7 +85,7 @@ def learning_curves(histories: Mapping[str, Mapping[str, list[float]]], title: s
         for ax, metric in ((acc_ax, "accuracy"), (loss_ax, "loss")):
             ax.plot(epochs, history[metric], "--", color=colour, label=f"{name} (train)")
             if f"val_{metric}" in history:
-                ax.plot(epochs, history[f"val_{metric}"], "-", color=colour, label=f"{name} (test)")
+                ax.plot(epochs, history[f"val_{metric}"], "-", color=colour, label=f"{name} (validation)")
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     loss_ax.set(xlabel="epoch", ylabel="loss", title="Loss")
     acc_ax.legend(fontsize=8)
@@ -93,24 +94,30 @@ def learning_curves(histories: Mapping[str, Mapping[str, list[float]]], title: s
     return fig
 
 
-def confusion_matrix(evaluation: Evaluation, title: str = "Confusion matrix", normalise: bool = True) -> Figure:
-    """Rows: true class, columns: predicted class. Normalised per row; the diagonal is hidden so errors stand out."""
-    counts = evaluation.confusion().astype(float)
-    if normalise:
-        counts = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    errors = counts.copy()
-    np.fill_diagonal(errors, np.nan)
+def confusion_matrix(evaluation: Evaluation, title: str = "Confusion matrix") -> Figure:
+    """Rows: true class, columns: predicted class, every cell's count written in it.
+
+    The colour scale is logarithmic, so that a single error stands out as
+    clearly as a hundred correct answers; empty cells stay white.
+    """
+    counts = evaluation.confusion()
     n = len(evaluation.classes)
-    fig, ax = plt.subplots(figsize=(max(5, n * 0.24 + 2), max(4, n * 0.24 + 1)))
-    shown = ax.imshow(errors, cmap="Reds")
-    fig.colorbar(shown, ax=ax, label="share of the true class" if normalise else "count")
-    ax.set_xticks(range(n), evaluation.classes, fontsize=7 if n > 20 else 10)
-    ax.set_yticks(range(n), evaluation.classes, fontsize=7 if n > 20 else 10)
-    if n <= 20:
-        for r, c in np.ndindex(n, n):
-            if counts[r, c] and r != c:
-                ax.text(c, r, f"{counts[r, c]:.0%}" if normalise else int(counts[r, c]), ha="center", va="center",
-                        fontsize=7)
+    side = min(12.0, max(4.5, 0.26 * n + 1.5))
+    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    shown = ax.imshow(np.where(counts > 0, counts, np.nan), cmap="Blues", norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)))
+    fig.colorbar(shown, ax=ax, label="number of test images (log scale)", fraction=0.04)
+    labels = list(evaluation.classes)
+    ax.set_xticks(range(n), labels, fontsize=8 if n > 20 else 10)
+    ax.set_yticks(range(n), labels, fontsize=8 if n > 20 else 10)
+    ax.tick_params(top=True, labeltop=True)
+    ax.set_xticks(np.arange(-0.5, n), minor=True)
+    ax.set_yticks(np.arange(-0.5, n), minor=True)
+    ax.grid(which="minor", color="#eeeeee", linewidth=0.5)
+    ax.tick_params(which="minor", length=0)
+    dark = counts.max() ** 0.6 if counts.max() else 1  # above this, write in white on the dark cells
+    for r, c in zip(*np.nonzero(counts)):
+        ax.text(c, r, str(counts[r, c]), ha="center", va="center", fontsize=5.5 if n > 20 else 9,
+                color="white" if counts[r, c] > dark else "black")
     ax.set(xlabel="predicted class", ylabel="true class", title=f"{title} (accuracy {evaluation.accuracy:.2%})")
     fig.tight_layout()
     return fig
@@ -141,17 +148,84 @@ def per_class_bars(values: np.ndarray, classes: Sequence[str], *, ylabel: str = 
     return fig
 
 
-def compare_runs(results: Mapping[str, float], *, xlabel: str = "test accuracy",
-                 title: str = "What each change gave") -> Figure:
-    """Horizontal bars, one per experiment, value printed at the end of each bar."""
-    names, values = list(results), np.array(list(results.values()))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.2))
-    ax.barh(names, values, color="tab:green")
-    for y, value in enumerate(values):
-        ax.text(value, y, f" {value:.2%}", va="center", fontsize=9)
-    ax.set_xlim(max(0.0, values.min() - 0.05), min(1.0, values.max() + 0.03))
+def compare_runs(accuracies: Mapping[str, float], scored: int, *, title: str = "What each change gave") -> Figure:
+    """Error rate of each experiment as a bar from zero, with ± one standard error of the measurement.
+
+    ``scored`` is how many images each accuracy was measured on: the error bar
+    (binomial standard error) shows which differences the measurement can tell
+    apart, and the axis starts at zero, so no difference looks bigger than it is.
+    """
+    names, errors = list(accuracies), 1.0 - np.array(list(accuracies.values()))
+    spread = np.array([standard_error(error, scored) for error in errors])
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4))
+    ax.barh(names, errors, xerr=spread, color="tab:orange", ecolor="black", capsize=3)
+    for y, (error, sd) in enumerate(zip(errors, spread)):
+        ax.text(error + sd, y, f"  {error:.2%}", va="center", fontsize=9)
+    ax.set_xlim(0, (errors + spread).max() * 1.25)
     ax.invert_yaxis()
-    ax.set(xlabel=xlabel, ylabel="experiment", title=title)
+    ax.set(xlabel=f"error rate on {scored:,} validation images (lower is better; bars: ± 1 standard error)",
+           ylabel="experiment", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def learning_rate(schedule, steps: int, *, title: str = "Learning-rate schedule") -> Figure:
+    """The learning rate at every training step (a Keras schedule or a constant)."""
+    points = np.linspace(0, steps, min(steps, 400) + 1).astype(int)
+    rates = [float(schedule(step)) if callable(schedule) else float(schedule) for step in points]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(points, rates, color="tab:purple")
+    ax.set(xlabel="training step (one batch)", ylabel="learning rate", title=title)
+    ax.set_ylim(bottom=0)
+    fig.tight_layout()
+    return fig
+
+
+def conv_filters(kernels: np.ndarray, *, title: str = "First-layer filters") -> Figure:
+    """Each 3×3 kernel of a one-channel convolution (weights of shape 3×3×1×F), red negative, blue positive."""
+    count = kernels.shape[-1]
+    ncols = min(count, 16)
+    nrows = int(np.ceil(count / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.7, nrows * 0.75 + 0.5), squeeze=False)
+    limit = float(np.abs(kernels).max())
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            ax.imshow(kernels[:, :, 0, i], cmap="RdBu", vmin=-limit, vmax=limit)
+            ax.set_title(str(i), fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(image: np.ndarray, maps: np.ndarray, *, title: str = "Feature maps") -> Figure:
+    """One input image, then its feature maps (H×W×F, one panel each, bright = strong response)."""
+    count = maps.shape[-1]
+    ncols = min(count + 1, 9)
+    nrows = int(np.ceil((count + 1) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 1.1, nrows * 1.25 + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes.flat[0].imshow(image, cmap="gray", vmin=0, vmax=255)
+    axes.flat[0].set_title("input", fontsize=8)
+    for i in range(count):
+        axes.flat[i + 1].imshow(maps[..., i], cmap="magma")
+        axes.flat[i + 1].set_title(f"map {i}", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], captions: Sequence[str], *,
+             title: str = "Where the network looked") -> Figure:
+    """Each image with a heat map laid over it (e.g. Grad-CAM), captioned."""
+    fig, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 3.0), squeeze=False)
+    for ax, image, heat, caption in zip(axes[0], images, maps, captions):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        ax.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        ax.set(title=caption, xlabel="x (pixels)", ylabel="y (pixels)")
+        ax.title.set_fontsize(9)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

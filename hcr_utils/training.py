@@ -21,10 +21,15 @@ from .models import build_cnn
 
 @dataclass(frozen=True)
 class Recipe:
-    """Everything that decides a training run, apart from the data."""
+    """Everything that decides a training run, apart from the data.
+
+    The length of a run is a budget of ``images`` seen in all, not a number of
+    epochs: it fixes the time a run takes whatever the size of the training set
+    (a bigger training set gets fewer, richer epochs).
+    """
 
     model: dict[str, Any] = field(default_factory=dict)  # keyword arguments of build_cnn
-    epochs: int = 30
+    images: int = 120_000  # training budget: images seen in all (epochs = images / training-set size)
     batch_size: int = 64
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
@@ -35,17 +40,21 @@ class Recipe:
     class_cap: int | None = None  # an epoch takes at most this many images of each class, the next ones each time
     weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
 
-    def with_epochs(self, epochs: int | None) -> Recipe:
-        """The same recipe trained for ``epochs`` (unchanged if None)."""
-        return self if epochs is None else replace(self, epochs=epochs)
+    def epochs_for(self, epoch_size: int) -> int:
+        """Whole epochs of ``epoch_size`` images that spend the budget (at least one)."""
+        return max(1, round(self.images / epoch_size))
+
+    def with_images(self, images: int | None) -> Recipe:
+        """The same recipe with a budget of ``images`` (unchanged if None)."""
+        return self if images is None else replace(self, images=images)
 
 
 RECIPES: dict[str, Recipe] = {
-    "mnist": Recipe(model={"convs_per_block": 1}, epochs=30),
+    "mnist": Recipe(model={"convs_per_block": 1}, images=120_000),
     "emnist": Recipe(
         model={"batch_norm": True, "dropout": 0.3, "augment": True, "rotation_degrees": 8.0, "shift": 0.05,
                "zoom": 0.05, "stroke_width": 0.5, "head": "flatten"},
-        epochs=11,
+        images=1_160_000,
         batch_size=128,
         balance_classes=True,
         weight_averaging=True,
@@ -96,18 +105,26 @@ def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.sched
 
 
 def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model:
-    """Compile ``model`` with AdamW, the recipe's schedule and a label-smoothed loss."""
+    """Compile ``model`` with AdamW, the recipe's schedule and a label-smoothed loss.
+
+    With ``recipe.weight_averaging`` the optimizer also keeps an exponential
+    moving average of the weights over about the last tenth of the steps, and
+    ``fit`` ends by swapping the averaged weights in.
+    """
+    averaging = {"use_ema": True, "ema_momentum": 1.0 - 1.0 / max(10.0, steps / 10)} if recipe.weight_averaging else {}
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate_schedule(recipe, steps),
-            weight_decay=recipe.weight_decay,
-            use_ema=recipe.weight_averaging,
-            ema_momentum=1.0 - 1.0 / max(10.0, steps / 10),  # averages about the last tenth of the steps
-        ),
+        optimizer=keras.optimizers.AdamW(learning_rate_schedule(recipe, steps), weight_decay=recipe.weight_decay,
+                                         **averaging),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
     return model
+
+
+def training_settings(model: keras.Model) -> dict[str, dict[str, Any]]:
+    """A compiled model's optimizer and loss settings (without their automatic names), to compare two compile steps."""
+    return {part: {key: value for key, value in thing.get_config().items() if key != "name"}
+            for part, thing in (("optimizer", model.optimizer), ("loss", model.loss))}
 
 
 def fit(
@@ -120,7 +137,7 @@ def fit(
     callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
 ) -> keras.callbacks.History:
-    """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels``.
+    """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels`` for the recipe's budget.
 
     With ``recipe.class_cap`` each epoch follows :func:`capped_order`, and
     class weights balance the classes of such an epoch. ``validation``
@@ -135,19 +152,22 @@ def fit(
     start = time.perf_counter()
     x, y = images[..., None], keras.utils.to_categorical(labels, num_classes)
     if recipe.class_cap:
-        order = capped_order(labels, num_classes, recipe.class_cap, recipe.epochs)
-        epoch_labels = labels[order[: len(order) // recipe.epochs]]
-        steps_per_epoch = int(np.ceil(len(epoch_labels) / recipe.batch_size))
+        epoch_size = int(np.minimum(np.bincount(labels, minlength=num_classes), recipe.class_cap).sum())
+        epochs = recipe.epochs_for(epoch_size)
+        order = capped_order(labels, num_classes, recipe.class_cap, epochs)
+        epoch_labels = labels[order[:epoch_size]]
+        steps_per_epoch = int(np.ceil(epoch_size / recipe.batch_size))
         train = (tf.data.Dataset.from_tensor_slices(order).repeat().batch(recipe.batch_size)
                  .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))  # already shuffled
         fit_args = {"x": train, "steps_per_epoch": steps_per_epoch, "shuffle": False}
     else:
+        epochs = recipe.epochs_for(len(labels))
         epoch_labels, steps_per_epoch = labels, int(np.ceil(len(labels) / recipe.batch_size))
         fit_args = {"x": x, "y": y, "batch_size": recipe.batch_size}
-    compile_model(model, recipe, recipe.epochs * steps_per_epoch)
+    compile_model(model, recipe, epochs * steps_per_epoch)
     history = model.fit(
         **fit_args,
-        epochs=recipe.epochs,
+        epochs=epochs,
         validation_data=val,
         class_weight=class_weights(epoch_labels, num_classes) if recipe.balance_classes else None,
         callbacks=callbacks,
@@ -157,36 +177,48 @@ def fit(
     return history
 
 
-def train_recipe(
-    data: Dataset, recipe: Recipe, *, validation: bool = True, verbose: int | str = "auto"
-) -> tuple[keras.Model, keras.callbacks.History]:
-    """Seed, build the recipe's model for ``data`` and train it on the training set.
+def train_recipe(data: Dataset, recipe: Recipe, *, verbose: int | str = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+    """Seed, build the recipe's model for ``data`` and train it on ``data``'s training set.
 
-    With ``validation`` the test set is scored after each epoch, for the
-    learning curves only: nothing is tuned on it here.
+    If ``data`` has a validation set (:meth:`Dataset.with_validation`), it is
+    scored after each epoch for the learning curves. The test set is never used here.
     """
     config.set_seed()
     keras.backend.clear_session()
     model = build_cnn(data.num_classes, name=f"{data.name.split('-')[0]}_cnn", **recipe.model)
-    history = fit(model, data.x_train, data.y_train, recipe,
-                  validation=(data.x_test, data.y_test) if validation else None, verbose=verbose)
+    validation = (data.x_val, data.y_val) if data.x_val is not None else None
+    history = fit(model, data.x_train, data.y_train, recipe, validation=validation, verbose=verbose)
     return model, history
+
+
+def validation_accuracy(model: keras.Model, data: Dataset) -> float:
+    """Accuracy of ``model`` as it is now (averaged weights included) on ``data``'s validation set."""
+    if data.x_val is None:
+        raise ValueError(f"{data.name} has no validation set: call .with_validation() first")
+    return float(np.mean(model.predict(data.x_val[..., None], batch_size=1024, verbose=0).argmax(axis=1) == data.y_val))
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """Outcome of one experiment: final test accuracy, training time and learning curves."""
+    """Outcome of one experiment: validation accuracy after training, training time, curves and the model."""
 
     accuracy: float
     seconds: float
     history: dict[str, list[float]]
+    model: keras.Model
 
 
 def compare_recipes(data: Dataset, recipes: dict[str, Recipe]) -> dict[str, RunResult]:
-    """Train one model per recipe (same seed, same data) and report each one's test accuracy."""
+    """Train one model per recipe (same seed, same data) and score each on the validation set.
+
+    The score is taken after ``fit`` returns, so a recipe with weight
+    averaging is scored with the averaged weights it ends with (the last
+    epoch's ``val_accuracy`` is computed before they are swapped in).
+    """
     results = {}
     for name, recipe in recipes.items():
-        _, history = train_recipe(data, recipe, verbose=0)
-        results[name] = RunResult(history.history["val_accuracy"][-1], history.history["seconds"][0], history.history)
-        print(f"{name:<48} test accuracy {results[name].accuracy:.2%}   ({results[name].seconds:.0f} s)")
+        model, history = train_recipe(data, recipe, verbose=0)
+        results[name] = RunResult(validation_accuracy(model, data), history.history["seconds"][0], history.history,
+                                  model)
+        print(f"{name:<32} validation accuracy {results[name].accuracy:.2%}   ({results[name].seconds:.0f} s)")
     return results

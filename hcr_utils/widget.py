@@ -19,7 +19,7 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image, ImageDraw
 
 from . import config
-from .inference import ModelNotFoundError, Recognizer, find_model
+from .inference import ModelNotFoundError, Recognizer, describe_source, find_model
 from .preprocessing import decode_image
 
 SIZE = 280  # canvas side in pixels, 10× the model's 28×28
@@ -81,6 +81,7 @@ class DrawingPad(widgets.HBox):
         self.seen: np.ndarray | None = None  # the 28×28 image the model read last
         self.picture: np.ndarray | None = None  # an uploaded photo, read while nothing is drawn
         self._recognizers: dict[str, Recognizer] = {}
+        self._sources: dict[str, str] = {}
         self._drawing = False
         self._last_read = 0.0
 
@@ -98,6 +99,8 @@ class DrawingPad(widgets.HBox):
         self.seen_image = widgets.Image(format="png", width=112, height=112)
         self.status = widgets.HTML()
         self.status.add_class("hcr-status")
+        self.source = widgets.HTML()  # whose model reads the drawing: yours, or the shipped one
+        self.source.add_class("hcr-source")
 
         for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
                                   (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
@@ -113,7 +116,8 @@ class DrawingPad(widgets.HBox):
         self.children = [
             widgets.VBox([self.mode, self.canvas, widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
             widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, widgets.HTML("<b>What the model saw</b>"),
-                          self.seen_image, self.status], layout=widgets.Layout(margin="0 0 0 16px", width="300px")),
+                          self.seen_image, self.status, self.source],
+                         layout=widgets.Layout(margin="0 0 0 16px", width="300px")),
         ]
         self._paint()
         self.read()
@@ -190,8 +194,12 @@ class DrawingPad(widgets.HBox):
             ModelNotFoundError: the saved model is missing; the message says what creates it.
         """
         mode = self.mode.value
+        self.source.value = ""
         if mode not in self._recognizers:
-            self._recognizers[mode] = Recognizer.load(find_model(MODELS[mode], self.models_dir))
+            path = find_model(MODELS[mode], self.models_dir)
+            self._recognizers[mode] = Recognizer.load(path)
+            self._sources[mode] = describe_source(path)
+        self.source.value = f'<small style="color:#666">Reading with {html.escape(self._sources[mode])}</small>'
         return self._recognizers[mode]
 
     def read(self) -> None:

@@ -18,9 +18,9 @@ from hcr_utils.inference import Recognizer
 
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
-    """The MNIST recipe trained by the CLI for 4 epochs on the shipped sample."""
+    """The MNIST recipe trained by the CLI for 4 epochs' worth of images on the shipped sample."""
     out = tmp_path_factory.mktemp("models") / "mnist_cnn.keras"
-    assert cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--epochs", "4"]) == 0
+    assert cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--images", "8000"]) == 0
     return out
 
 

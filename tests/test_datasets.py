@@ -113,10 +113,11 @@ def test_missing_mnist_is_downloaded_from_npz(tmp_path: Path, sample_dir: Path, 
 
 
 def test_missing_emnist_is_extracted_from_nist_zip(tmp_path: Path, sample_dir: Path, file_server, monkeypatch) -> None:
-    """NIST ships every split in gzip.zip under gzip/: only the asked split is extracted."""
+    """NIST ships every split in gzip.zip under gzip/: only the files asked for are extracted."""
     archive = file_server.root / "gzip.zip"
+    bymerge = emnist_files("bymerge")
     with zipfile.ZipFile(archive, "w") as bundle:
-        for name in emnist_files("balanced").values():
+        for name in [*emnist_files("balanced").values(), bymerge["train_labels"], bymerge["mapping"]]:
             bundle.write(sample_dir / "emnist" / name, f"gzip/{name}")
     monkeypatch.setattr(datasets, "EMNIST_URL", file_server.url("gzip.zip"))
     monkeypatch.setattr(datasets, "EMNIST_SHA256", sha256_of(archive))
@@ -124,6 +125,23 @@ def test_missing_emnist_is_extracted_from_nist_zip(tmp_path: Path, sample_dir: P
     expected = load_emnist("balanced", sample_dir / "emnist")
     assert np.array_equal(data.x_train, expected.x_train) and data.classes == expected.classes
     assert not list((tmp_path / "emnist").glob("*.part"))
+    assert not (tmp_path / "emnist" / bymerge["train_labels"]).exists()  # nobody asked for it yet
+    labels, classes = datasets.load_emnist_labels("bymerge", "train", tmp_path / "emnist")
+    assert np.array_equal(labels, read_idx(sample_dir / "emnist" / bymerge["train_labels"], 1))
+    assert classes == expected.classes
+    assert file_server.requests == ["/gzip.zip"]  # the archive was downloaded once
+
+
+def test_bymerge_labels_show_the_natural_imbalance_that_balanced_removes(sample_dir: Path) -> None:
+    labels, classes = datasets.load_emnist_labels("bymerge", "train", sample_dir / "emnist")
+    counts = np.bincount(labels, minlength=len(classes))
+    assert len(classes) == 47 and counts.min() > 0
+    assert counts.max() / counts.min() > 10  # real handwriting: digits and common letters dominate
+    assert classes[int(counts.argmax())].isdigit()
+    balanced = load_emnist("balanced", sample_dir / "emnist")
+    assert np.ptp(np.bincount(balanced.y_train)) == 0  # the Balanced sample, like the official split, is flat
+    with pytest.raises(ValueError, match="unknown EMNIST split"):
+        datasets.load_emnist_labels("bymerge", "validation", sample_dir / "emnist")
 
 
 def test_offline_download_says_where_to_put_the_file(tmp_path: Path, monkeypatch) -> None:

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-from hcr_utils.datasets import load_emnist
+from hcr_utils.datasets import load_emnist, load_mnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
 from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
-from hcr_utils.training import RECIPES, Recipe, capped_order, class_weights, fit, learning_rate_schedule
+from hcr_utils.training import RECIPES, Recipe, capped_order, class_weights, compare_recipes, fit, learning_rate_schedule
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
@@ -67,9 +67,13 @@ def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
         build_cnn(10, head="max")
 
 
-def test_recipes_cover_both_chapters() -> None:
+def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     assert RECIPES["emnist"].balance_classes and not RECIPES["mnist"].balance_classes
-    assert RECIPES["mnist"].with_epochs(3).epochs == 3 and RECIPES["mnist"].with_epochs(None) == RECIPES["mnist"]
+    mnist = RECIPES["mnist"]
+    assert mnist.with_images(3000).images == 3000 and mnist.with_images(None) == mnist
+    # the same budget buys fewer epochs of a bigger training set, and never less than one
+    assert mnist.with_images(120_000).epochs_for(4_000) == 30 and mnist.with_images(120_000).epochs_for(60_000) == 2
+    assert mnist.with_images(1_000).epochs_for(60_000) == 1
 
 
 def test_top_k_accuracy() -> None:
@@ -112,10 +116,35 @@ def test_capped_order_caps_large_classes_and_cycles_through_their_images(sample_
 
 def test_fit_with_capped_classes_trains_the_capped_epochs(sample_dir: Path) -> None:
     data = load_emnist("balanced", sample_dir / "emnist")
-    recipe = Recipe(model={"filters": (8, 16), "dense_units": 16}, epochs=2, batch_size=64, class_cap=20,
+    per_epoch = np.minimum(np.bincount(data.y_train, minlength=47), 20).sum()
+    recipe = Recipe(model={"filters": (8, 16), "dense_units": 16}, images=2 * per_epoch, batch_size=64, class_cap=20,
                     balance_classes=True)
     model = build_cnn(47, **recipe.model)
     history = fit(model, data.x_train, data.y_train, recipe, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
-    per_epoch = np.minimum(np.bincount(data.y_train, minlength=47), 20).sum()
     assert int(model.optimizer.iterations) == 2 * int(np.ceil(per_epoch / 64))
+
+
+def test_validation_split_is_stratified_and_disjoint(sample_dir: Path) -> None:
+    data = load_emnist("balanced", sample_dir / "emnist")
+    split = data.with_validation(0.2)
+    assert len(split.y_val) == round(0.2 * len(data.y_train)) and len(split.y_train) + len(split.y_val) == len(data.y_train)
+    assert np.array_equal(np.bincount(split.y_val, minlength=47), np.full(47, 10))  # 20% of 50 per class
+    together = np.concatenate([split.x_train, split.x_val]).reshape(len(data.y_train), -1)
+    assert len(np.unique(together, axis=0)) == len(np.unique(data.x_train.reshape(len(data.y_train), -1), axis=0))
+    assert np.array_equal(split.x_test, data.x_test)  # the test set is untouched
+    with pytest.raises(ValueError, match="already has a validation set"):
+        split.with_validation(0.1)
+    small = split.subset(470)
+    assert np.array_equal(np.bincount(small.y_train, minlength=47), np.full(47, 10)) and small.x_val is split.x_val
+    assert split.subset(10**6) is split
+
+
+def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path) -> None:
+    data = load_mnist(sample_dir / "mnist").subset(600).with_validation(200)
+    recipe = Recipe(model={"dense_units": 16, "augment": False}, images=8000, weight_averaging=True)
+    result = compare_recipes(data, {"averaged": recipe})["averaged"]
+    averages = result.model.optimizer._model_variables_moving_average  # Keras keeps the averages here
+    assert all(np.allclose(w.numpy(), a.numpy()) for w, a in zip(result.model.trainable_variables, averages))
+    predicted = result.model.predict(data.x_val[..., None], verbose=0).argmax(axis=1)
+    assert result.accuracy == pytest.approx(np.mean(predicted == data.y_val)) and result.accuracy > 0.6
