@@ -11,7 +11,7 @@ import pytest
 
 from hcr_utils import inference
 from hcr_utils.datasets import Dataset
-from hcr_utils.inference import ModelNotFoundError, Recognizer, find_model, labels_path
+from hcr_utils.inference import ModelNotFoundError, Recognizer, describe_source, find_model, labels_path
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.widget import render_strokes
 
@@ -98,6 +98,20 @@ def test_find_model_falls_back_to_the_shipped_models(
     monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "nothing")
     with pytest.raises(ModelNotFoundError, match=str(tmp_path / "quick" / "mnist_cnn.keras")):
         find_model("mnist_cnn.keras", tmp_path / "quick")
+
+
+def test_find_model_prefers_your_model_and_says_whose_it_is(
+    tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    shipped = find_model("emnist_cnn.keras", tmp_path / "mine")
+    assert shipped == models_dir / "emnist_cnn.keras" and "shipped with the course" in describe_source(shipped)
+    (tmp_path / "mine").mkdir()
+    for source in (shipped, labels_path(shipped)):
+        (tmp_path / "mine" / source.name).write_bytes(source.read_bytes())
+    yours = find_model("emnist_cnn.keras", tmp_path / "mine")
+    assert yours == tmp_path / "mine" / "emnist_cnn.keras"
+    assert describe_source(yours) == f"your model ({yours.resolve()})"
 
 
 def test_probabilities_of_a_batch(mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:

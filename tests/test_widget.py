@@ -161,10 +161,25 @@ def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, 
     assert pad.predictions[0][0] == "1"
 
 
+def test_the_pad_says_whose_model_reads(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    pad = DrawingPad(tmp_path)  # no model of yours there: the shipped ones read
+    assert "shipped with the course (mnist_cnn.keras" in pad.source.value
+    pad.mode.value = "characters"
+    assert "shipped with the course (emnist_cnn.keras" in pad.source.value
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for name in ("mnist_cnn.keras", "mnist_cnn.labels.json"):
+        (mine / name).write_bytes((models_dir / name).read_bytes())
+    yours = DrawingPad(mine)
+    stroke(yours, SEVEN)
+    assert "your model" in yours.source.value and str((mine / "mnist_cnn.keras").resolve()) in yours.source.value
+
+
 def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "none")
     pad = DrawingPad(tmp_path)
-    assert "03_mnist_improve_and_evaluate.ipynb" in pad.status.value
+    assert "03_mnist_improve_and_evaluate.ipynb" in pad.status.value and pad.source.value == ""
     stroke(pad, SEVEN)
     assert pad.predictions == [] and "not found" in pad.status.value
     pad.mode.value = "characters"
