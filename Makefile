@@ -1,5 +1,6 @@
 # hcr: the two commands of the README.
 #   make lab   create the environment if needed, then open the curriculum in JupyterLab
+#   make app   create the environment if needed, then serve the drawing pad as a web page on 127.0.0.1
 #   make test  create the environment if needed, then run every test (unit tests and all notebooks)
 
 VENV ?= .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env lab test test-fast chromium benchmarks clean
+.PHONY: env lab app test test-fast chromium benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && python3 -m venv $(VENV); }
@@ -19,7 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 env: $(STAMP)
 
 lab: env
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/index.ipynb
+
+# The drawing pad alone, as a web page (Voila runs notebooks/app.ipynb and shows only its outputs).
+APP_PORT ?= 8866
+app: env
+	@echo "The drawing pad: open http://127.0.0.1:$(APP_PORT)/ in your browser (Ctrl+C stops it)"
+	$(VENV)/bin/voila notebooks/app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1 --show_tracebacks=False
 
 # Debian's Chromium drives the browser end-to-end test of the drawing widget (never `playwright install`).
 chromium:

@@ -1,6 +1,7 @@
 """Time every notebook in full mode on data laid out like a learner's downloads, at their real size.
 
-    python benchmarks/time_notebooks.py --data ../shared/data [--only 03 05] [--write]
+    python benchmarks/time_notebooks.py --data ../shared/data [--only 03 05] [--write] > times.jsonl
+    python benchmarks/time_notebooks.py --results times.jsonl --write   # write a finished run's times
 
 The development images are repeated (MNIST) or drawn with replacement per class
 (EMNIST Balanced: 2,400 of every class for training, 400 for testing) up to the
@@ -157,12 +158,22 @@ def write_runtimes(results: dict[str, dict], speed: float, day: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="folder with mnist-dev/ and emnist-dev/")
+    parser.add_argument("--data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
+    parser.add_argument("--results", type=Path, help="the JSON lines of an earlier run: write them, run nothing")
     parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 03 05 (default: all); a notebook "
                                                    "whose models were not trained in this run reads the shipped ones")
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")
     args = parser.parse_args()
+    if args.results:
+        lines = [json.loads(line) for line in args.results.read_text().splitlines() if line.startswith("{")]
+        speed = next(line["machine_images_per_second"] for line in lines if "machine_images_per_second" in line)
+        results = {line["notebook"][:2]: line for line in lines if "notebook" in line}
+        day = datetime.date.fromtimestamp(args.results.stat().st_mtime).isoformat()
+        write_runtimes(results, speed, day)
+        return
+    if args.data is None:
+        parser.error("--data is required unless --results is given")
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     chosen = [p for p in paths if not args.only or p.name[:2] in args.only]
     speed = machine_speed()

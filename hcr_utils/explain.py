@@ -23,11 +23,15 @@ def last_conv_layer(model: keras.Model) -> str:
 
 
 def grad_cam(model: keras.Model, image: np.ndarray, class_index: int, layer: str | None = None) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al. 2017): where in a 28×28 ``image`` the evidence for ``class_index`` lies.
+    """Where in a 28×28 ``image`` the evidence for ``class_index`` lies: Grad-CAM with per-position weights.
 
-    The feature maps of ``layer`` (default: the last convolution) are weighted
-    by how much the class's score grows with each map (its mean gradient), summed,
-    and only the positive part is kept. Returns a 28×28 map scaled to [0, 1].
+    Grad-CAM (Selvaraju et al. 2017) weights each feature map of ``layer``
+    (default: the last convolution) by how much the class's log-probability
+    grows with it, sums the maps and keeps the positive part. Here each
+    position gets its own gradient as weight (HiResCAM, Draelos & Carin 2020):
+    the same as Grad-CAM for a global-average-pooling head, and faithful to
+    a flatten head too, where a feature counts differently at each position.
+    Returns a 28×28 map scaled to [0, 1] (all zero: no positive evidence).
     """
     layer = layer or last_conv_layer(model)
     probe = keras.Model(model.inputs[0], [model.get_layer(layer).output, model.outputs[0]])
@@ -36,8 +40,6 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int, layer: str
         maps, probabilities = probe(batch, training=False)
         score = tf.math.log(probabilities[:, class_index] + 1e-9)  # log-probability: gradients do not vanish near 1
     gradients = tape.gradient(score, maps)[0].numpy()
-    maps = maps[0].numpy()
-    weights = gradients.mean(axis=(0, 1))
-    cam = np.maximum((maps * weights).sum(axis=-1), 0.0)
+    cam = np.maximum((maps[0].numpy() * gradients).sum(axis=-1), 0.0)
     cam = ndimage.zoom(cam, (image.shape[0] / cam.shape[0], image.shape[1] / cam.shape[1]), order=1)
     return cam / cam.max() if cam.max() > 0 else cam

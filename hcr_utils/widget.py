@@ -69,6 +69,26 @@ def bars_html(predictions: Sequence[tuple[str, float]]) -> str:
     return '<div class="hcr-predictions">' + "".join(rows) + "</div>"
 
 
+def uploaded_files(value: Sequence[dict] | dict) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file in a FileUpload value: ipywidgets 8 (a tuple of dicts) or 7 (a dict by name)."""
+    if isinstance(value, dict):  # ipywidgets 7: {name: {"metadata": {...}, "content": bytes}}
+        return [(name, bytes(item["content"])) for name, item in value.items()]
+    return [(item["name"], bytes(item["content"])) for item in value]
+
+
+def resend_canvas_switch(canvas: Canvas) -> None:
+    """Make ipycanvas tell the browser again which canvas its next drawing commands are for.
+
+    ipycanvas keeps no drawing state and sends that "switch canvas" command only
+    when the target changes. A page that connects after the kernel drew (Voilà
+    runs the notebook first; a browser reload starts a new page) never received
+    it, and every later command fails in the browser. ipycanvas 0.14 has no
+    public way to resend it: this resets its private record of the current
+    canvas (tests/test_widget.py fails loudly if that changes).
+    """
+    canvas._canvas_manager._current_canvas = None
+
+
 class DrawingPad(widgets.HBox):
     """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw."""
 
@@ -88,7 +108,7 @@ class DrawingPad(widgets.HBox):
         self.canvas = Canvas(width=SIZE, height=SIZE, sync_image_data=False,
                              layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"))
         self.canvas.add_class("hcr-canvas")
-        self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
+        self.canvas.on_client_ready(self._on_client_ready)
         self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
                                           tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
@@ -175,16 +195,26 @@ class DrawingPad(widgets.HBox):
         self.read()
 
     def _paint(self) -> None:
-        """Redraw the canvas from the kept strokes."""
+        """Redraw the canvas from what the pad holds: paper, the brush, and the strokes or the uploaded picture."""
         with hold_canvas():
+            self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, SIZE, SIZE)
+            if self.picture is not None and not self.strokes:
+                shown = Image.fromarray(self.picture).convert("RGB")
+                shown.thumbnail((SIZE, SIZE))
+                self.canvas.put_image_data(np.asarray(shown), (SIZE - shown.width) // 2, (SIZE - shown.height) // 2)
             self.canvas.stroke_style = self.canvas.fill_style = INK
             for stroke in self.strokes:
                 if len(stroke) > 1:
                     self.canvas.stroke_lines(stroke)
                 else:
                     self.canvas.fill_circle(*stroke[0], BRUSH_WIDTH / 2)
+
+    def _on_client_ready(self) -> None:
+        """A page has (re)connected (Voilà, a browser reload): it shows an empty canvas, so draw everything again."""
+        resend_canvas_switch(self.canvas)
+        self._paint()
 
     # --- reading -------------------------------------------------------------------------
     def recognizer(self) -> Recognizer:
@@ -224,23 +254,19 @@ class DrawingPad(widgets.HBox):
 
     def _on_upload(self, change: dict) -> None:
         """Read an uploaded photo or scan of one character and show it on the canvas."""
-        if not change["new"]:
+        files = uploaded_files(change["new"])
+        if not files:
             return
-        item = change["new"][0]
-        self.upload.value = ()  # the same file can be uploaded again
+        name, content = files[0]
+        self.upload.value = type(change["new"])()  # empty again, so the same file can be uploaded again
         self.strokes.clear()
         self._drawing = False
         try:
-            self.picture = decode_image(bytes(item["content"]))
+            self.picture = decode_image(content)
         except ValueError as err:
             self.picture = None
             self._paint()
-            self._show([], None, f"Could not read {item['name']}: {err}")
+            self._show([], None, f"Could not read {name}: {err}")
             return
-        shown = Image.fromarray(self.picture).convert("RGB")
-        shown.thumbnail((SIZE, SIZE))
-        with hold_canvas():
-            self.canvas.fill_style = PAPER
-            self.canvas.fill_rect(0, 0, SIZE, SIZE)
-            self.canvas.put_image_data(np.asarray(shown), (SIZE - shown.width) // 2, (SIZE - shown.height) // 2)
+        self._paint()
         self.read()

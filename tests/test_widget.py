@@ -230,3 +230,41 @@ def test_bad_uploads_give_a_clear_message(pad: DrawingPad, data: bytes, message:
     assert message in pad.status.value and pad.predictions == [] and pad.strokes == []
     stroke(pad, ONE)  # the pad still works
     assert pad.predictions[0][0] == "1"
+
+
+def test_upload_values_of_ipywidgets_7_and_8_are_both_read() -> None:
+    data = png(np.zeros((4, 4), np.uint8))
+    version8 = ({"name": "a.png", "type": "image/png", "size": len(data), "content": memoryview(data)},)
+    version7 = {"a.png": {"metadata": {"name": "a.png", "type": "image/png", "size": len(data)}, "content": data}}
+    assert widget.uploaded_files(version8) == widget.uploaded_files(version7) == [("a.png", data)]
+    assert widget.uploaded_files(()) == widget.uploaded_files({}) == []
+
+
+def _sent_commands(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record the command batches ipycanvas sends to the browser from now on (names, not arguments)."""
+    from ipycanvas.canvas import COMMANDS
+
+    names = {code: name for name, code in COMMANDS.items()}
+    sent: list = []
+
+    def record(command, buffers=()):
+        batch = command if command and isinstance(command[0], list) else [command]
+        sent.append([names.get(item[0], item[0]) for item in batch])
+
+    monkeypatch.setattr(pad.canvas._canvas_manager, "_send_custom", record)
+    return sent
+
+
+def test_a_page_that_connects_late_gets_the_canvas_redrawn(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Voilà runs the notebook before the page connects, and a reload starts a new page: both announce themselves
+    with client_ready, and the pad then re-sends everything, starting with ipycanvas' 'switchCanvas' command.
+    This fails if a new ipycanvas stops honouring hcr_utils.widget.resend_canvas_switch."""
+    stroke(pad, SEVEN)
+    sent = _sent_commands(pad, monkeypatch)
+    pad.canvas._handle_frontend_event(None, {"event": "client_ready"}, [])
+    assert len(sent) == 1, "one batch (hold_canvas)"
+    batch = sent[0]
+    assert batch[0] == "switchCanvas", batch[:3]
+    assert batch.count("set") >= 4  # the brush (width, cap, join) and the paper colour
+    assert "fillRect" in batch and "strokeLines" in batch  # paper, then the kept stroke
+    assert pad.predictions[0][0] == "7", "the guesses are unchanged"
