@@ -1,8 +1,11 @@
-"""Command line for teachers and benchmarks: train, evaluate and predict.
+"""Command line for teachers and benchmarks: train, evaluate, predict and export.
 
     python -m hcr_utils train mnist --data-dir DIR --out PATH [--images N]
     python -m hcr_utils evaluate PATH --dataset mnist --data-dir DIR
     python -m hcr_utils predict PATH IMAGE...
+    python -m hcr_utils export PATH --format litert [--int8 [--data-dir DIR] | --dynamic] --out NAME.tflite
+
+A model PATH is a ``.keras`` file or, for evaluate and predict, its ``.tflite`` export.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 EXIT_ERROR = 2
@@ -32,7 +36,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .datasets import load
-    from .evaluation import evaluate
+    from .evaluation import Evaluation
     from .inference import Recognizer
 
     recognizer = Recognizer.load(args.model)
@@ -40,7 +44,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     if recognizer.classes != data.classes:
         raise ValueError(f"{args.model} predicts {len(recognizer.classes)} classes, "
                          f"but {args.dataset} has {len(data.classes)}")
-    print(json.dumps(evaluate(recognizer.model, data).summary(args.dataset)))
+    start = time.perf_counter()
+    probabilities = recognizer.probabilities(data.x_test)  # Keras or LiteRT, whichever the file is
+    evaluation = Evaluation(probabilities, data.y_test, data.classes, time.perf_counter() - start)
+    print(json.dumps(evaluation.summary(args.dataset)))
     return 0
 
 
@@ -65,6 +72,30 @@ def _predict(args: argparse.Namespace) -> int:
     return status
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .datasets import load
+    from .export import calibration_images, export_onnx, export_saved_model, export_tflite
+    from .inference import Recognizer
+
+    if args.format != "litert" and (args.int8 or args.dynamic):
+        raise ValueError("--int8 and --dynamic quantise LiteRT models: use them with --format litert")
+    if not args.model.name.endswith(".keras"):
+        raise ValueError(f"{args.model}: export reads a .keras model")
+    recognizer = Recognizer.load(args.model)
+    start = time.perf_counter()
+    if args.format == "litert":
+        quantization = "int8" if args.int8 else "dynamic" if args.dynamic else "float32"
+        calibration = calibration_images(load(recognizer.dataset, args.data_dir)) if args.int8 else None
+        out = export_tflite(recognizer, args.out, quantization, calibration)
+    else:
+        quantization = "float32"
+        out = (export_saved_model if args.format == "saved_model" else export_onnx)(recognizer, args.out)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) if out.is_dir() else out.stat().st_size
+    print(json.dumps({"format": args.format, "quantization": quantization, "bytes": size,
+                      "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m hcr_utils``."""
     main_parser = argparse.ArgumentParser(prog="python -m hcr_utils", description=__doc__.splitlines()[0])
@@ -87,6 +118,16 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("model", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
     predict.set_defaults(run=_predict)
+
+    export = commands.add_parser("export", help="export a .keras model as .tflite (phones, edge), SavedModel or ONNX")
+    export.add_argument("model", type=Path, help="the .keras model (its labels file beside it)")
+    export.add_argument("--format", choices=["litert", "saved_model", "onnx"], required=True)
+    precision = export.add_mutually_exclusive_group()
+    precision.add_argument("--int8", action="store_true", help="full-integer quantisation, calibrated on training images")
+    precision.add_argument("--dynamic", action="store_true", help="dynamic-range quantisation: int8 weights")
+    export.add_argument("--data-dir", type=Path, help="the model's dataset (official IDX files), for --int8 calibration")
+    export.add_argument("--out", type=Path, required=True, help="NAME.tflite, a SavedModel folder, or NAME.onnx")
+    export.set_defaults(run=_export)
     return main_parser
 
 
@@ -97,6 +138,6 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError, DownloadError) as err:  # ValueError covers bad data and blank images
+    except (OSError, ValueError, DownloadError) as err:  # missing/unwritable files, bad data, blank images
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR

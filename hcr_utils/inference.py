@@ -2,26 +2,34 @@
 
 A model is saved as ``NAME.keras`` plus ``NAME.labels.json`` (the dataset it
 was trained on, which decides the preprocessing, and its class characters).
+Its LiteRT export ``NAME.tflite`` (see :mod:`hcr_utils.export`) has the same
+labels file beside it and loads the same way, run by ``ai-edge-litert``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
 
 from . import config
 from .models import RandomStrokeWidth
 from .preprocessing import STYLES, prepare
+from .runtime import native_stderr_hidden
 
 CREATED_BY = {
     "mnist": "notebooks/03_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
     "emnist": "notebooks/05_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }
+EXPORTED_BY = "notebooks/08_export_and_deploy.ipynb or `python -m hcr_utils export NAME.keras --format litert --out {path}`"
+MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
+BATCH = 512  # images per call when probabilities() gets many: bounds the memory of one call
 
 
 SHIPPED_MODELS_DIR = config.PROJECT_ROOT / "saved_models"
@@ -32,9 +40,15 @@ class ModelNotFoundError(FileNotFoundError):
 
 
 def labels_path(model_path: Path | str) -> Path:
-    """``NAME.keras`` → ``NAME.labels.json``."""
+    """``NAME.keras`` (or an export: ``NAME.tflite``, ``NAME.onnx``) → ``NAME.labels.json``."""
     path = Path(model_path)
-    return path.with_name(path.name.removesuffix(".keras") + ".labels.json")
+    stem = path.name.removesuffix(path.suffix) if path.suffix in MODEL_SUFFIXES else path.name
+    return path.with_name(stem + ".labels.json")
+
+
+def labels_json(dataset: str, classes: tuple[str, ...] | list[str]) -> str:
+    """The text of a labels file: the model's dataset and its class characters."""
+    return json.dumps({"dataset": dataset, "classes": list(classes)}, indent=1)
 
 
 def save_model(model: keras.Model, path: Path | str, dataset: str, classes: tuple[str, ...] | list[str]) -> Path:
@@ -50,13 +64,16 @@ def save_model(model: keras.Model, path: Path | str, dataset: str, classes: tupl
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {STYLES}")
     path.parent.mkdir(parents=True, exist_ok=True)
     keras.Model(model.inputs, model.outputs, name=model.name).save(path)  # same layers, no optimizer
-    labels_path(path).write_text(json.dumps({"dataset": dataset, "classes": list(classes)}, indent=1))
+    labels_path(path).write_text(labels_json(dataset, classes))
     return path
 
 
 def _missing_message(path: Path, what: str) -> str:
-    hint = next((how.format(path=path) for name, how in CREATED_BY.items() if path.name.startswith(name)), None)
-    hint = hint or "`python -m hcr_utils train mnist|emnist --out " + str(path) + "`"
+    if path.suffix == ".tflite":
+        hint = EXPORTED_BY.format(path=path)
+    else:
+        hint = next((how.format(path=path) for name, how in CREATED_BY.items() if path.name.startswith(name)), None)
+        hint = hint or "`python -m hcr_utils train mnist|emnist --out " + str(path) + "`"
     return f"{what} {path} not found: create it by running {hint}"
 
 
@@ -81,45 +98,108 @@ def describe_source(path: Path | str) -> str:
     return f"your model ({path})"
 
 
+def _to_tensor(values: np.ndarray, detail: dict) -> np.ndarray:
+    """Float values as the tensor's type: quantised with its scale and zero point when it has them."""
+    scale, zero_point = detail["quantization"]
+    if not scale:
+        return values.astype(detail["dtype"])
+    limits = np.iinfo(detail["dtype"])
+    return np.clip(np.round(values / scale) + zero_point, limits.min, limits.max).astype(detail["dtype"])
+
+
+def _from_tensor(values: np.ndarray, detail: dict) -> np.ndarray:
+    """A tensor's values as float32, de-quantised when it has a scale and zero point."""
+    scale, zero_point = detail["quantization"]
+    return (values.astype(np.float32) - zero_point) * scale if scale else values.astype(np.float32)
+
+
+class LiteRTModel:
+    """A ``.tflite`` character model run by the LiteRT interpreter: N×28×28×1 raw pixels in, probabilities out.
+
+    The course's exports keep float32 inputs and outputs, also the int8 one (it
+    quantises inside); a model with integer inputs or outputs is fed and read
+    through its tensors' scale and zero point.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        """Open and check ``path``; raises ValueError (one line) for a file that is not such a model."""
+        try:
+            with native_stderr_hidden():  # the interpreter announces its CPU delegate on stderr
+                self.interpreter = Interpreter(model_path=str(path))
+                self.interpreter.allocate_tensors()
+        except ValueError as err:
+            reason = str(err).replace(".The", ". The").splitlines()[0]
+            raise ValueError(f"{path} is not a readable .tflite model ({reason})") from None
+        inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape_signature"][1:]) != [28, 28, 1]:
+            raise ValueError(f"{path} is not a character model: expected one N×28×28×1 input and one output")
+        self._input, self._output = inputs[0], outputs[0]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities of an N×28×28×1 float32 batch of raw pixels (0-255)."""
+        if self._input["shape"][0] != len(batch):
+            self.interpreter.resize_tensor_input(self._input["index"], batch.shape)
+            self.interpreter.allocate_tensors()
+            self._input = self.interpreter.get_input_details()[0]
+        self.interpreter.set_tensor(self._input["index"], _to_tensor(batch, self._input))
+        self.interpreter.invoke()
+        return _from_tensor(self.interpreter.get_tensor(self._output["index"]), self._output)
+
+
+def _compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
+    """``model`` called through a traced function: milliseconds per picture, where ``model.predict`` takes tens."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)], reduce_retracing=True)
+    def probabilities(batch: tf.Tensor) -> tf.Tensor:
+        return model(batch, training=False)
+
+    return lambda batch: probabilities(tf.constant(batch)).numpy()
+
+
 @dataclass
 class Recognizer:
-    """A trained model ready for single pictures: ``top_k`` answers in a few milliseconds."""
+    """A trained model ready for single pictures: ``top_k`` answers in a few milliseconds.
 
-    model: keras.Model
+    ``model`` is a Keras model or, for a ``.tflite`` file, a :class:`LiteRTModel`;
+    both answer through the same methods.
+    """
+
+    model: keras.Model | LiteRTModel
     dataset: str
     classes: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        model = self.model
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)], reduce_retracing=True)
-        def probabilities(batch: tf.Tensor) -> tf.Tensor:
-            return model(batch, training=False)
-
-        self._probabilities = probabilities
-        self.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, so the first real answer is fast
+        self._probabilities = self.model if isinstance(self.model, LiteRTModel) else _compiled(self.model)
+        answer = self.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, so the first real answer is fast
+        if answer.shape != (1, len(self.classes)):
+            raise ValueError(f"the model gives {answer.shape[-1]} probabilities for {len(self.classes)} classes")
 
     @classmethod
     def load(cls, path: Path | str) -> Recognizer:
-        """Load ``NAME.keras`` and ``NAME.labels.json``.
+        """Load ``NAME.keras`` (or its export ``NAME.tflite``) and ``NAME.labels.json``.
 
         Raises:
             ModelNotFoundError: naming the notebook or command that creates the file.
+            ValueError: a ``.tflite`` file that is not a readable character model.
         """
         path = Path(path)
+        writer = "hcr_utils.export" if path.suffix == ".tflite" else "hcr_utils.inference.save_model"
         for needed, what in ((path, "model"), (labels_path(path), "labels file")):
             if not needed.exists():
                 raise ModelNotFoundError(_missing_message(path, what) if needed == path else
-                                         f"{what} {needed} not found; it is written next to the model by "
-                                         "hcr_utils.inference.save_model")
+                                         f"{what} {needed} not found; it is written next to the model by {writer}")
         info = json.loads(labels_path(path).read_text())
-        model = keras.saving.load_model(path, custom_objects={"hcr>RandomStrokeWidth": RandomStrokeWidth})
+        if path.suffix == ".tflite":
+            model = LiteRTModel(path)
+        else:
+            model = keras.saving.load_model(path, custom_objects={"hcr>RandomStrokeWidth": RandomStrokeWidth})
         return cls(model, info["dataset"], tuple(info["classes"]))
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities of prepared 28×28 uint8 images (N×28×28)."""
+        """Class probabilities of prepared 28×28 uint8 images (N×28×28), at most ``BATCH`` per model call."""
         batch = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
-        return self._probabilities(tf.constant(batch)).numpy()
+        chunks = np.array_split(batch, max(1, -(-len(batch) // BATCH)))
+        return np.concatenate([self._probabilities(chunk) for chunk in chunks])
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The 28×28 image the model sees for ``image`` (this model's dataset conversion)."""
