@@ -74,7 +74,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from .datasets import load
-    from .export import calibration_images, export_onnx, export_saved_model, export_tflite
+    from .export import calibration_images, export_onnx, export_saved_model, export_tflite, size_bytes
     from .inference import Recognizer
 
     if args.format != "litert" and (args.int8 or args.dynamic):
@@ -90,8 +90,7 @@ def _export(args: argparse.Namespace) -> int:
     else:
         quantization = "float32"
         out = (export_saved_model if args.format == "saved_model" else export_onnx)(recognizer, args.out)
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) if out.is_dir() else out.stat().st_size
-    print(json.dumps({"format": args.format, "quantization": quantization, "bytes": size,
+    print(json.dumps({"format": args.format, "quantization": quantization, "bytes": size_bytes(out),
                       "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))
     return 0
 

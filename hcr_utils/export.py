@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
@@ -38,6 +39,7 @@ from .runtime import native_stderr_hidden
 
 QUANTIZATIONS = ("float32", "dynamic", "int8")
 CALIBRATION_IMAGES = 300
+WARM_UP_CALLS = 20
 
 
 class ExportError(OSError):
@@ -139,3 +141,27 @@ def export_onnx(recognizer: Recognizer, out: Path | str) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # Keras' tf2onnx patch asks numpy for np.object
         return _export(recognizer, out, "onnx")
+
+
+def size_bytes(path: Path | str) -> int:
+    """Bytes on disk of a file, or of all the files in a folder (a SavedModel)."""
+    path = Path(path)
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def latency_ms(predict_one: Callable[[np.ndarray], object], images: np.ndarray, repeats: int) -> tuple[float, float]:
+    """Median and 95th percentile milliseconds of ``predict_one`` on a single 1×28×28×1 float32 image.
+
+    The calls cycle through ``images`` (N×28×28), after a few untimed ones that warm caches up.
+    """
+    singles = np.asarray(images, np.float32).reshape(-1, 1, 28, 28, 1)
+    for single in singles[:WARM_UP_CALLS]:
+        predict_one(single)
+    times = []
+    for i in range(repeats):
+        single = singles[i % len(singles)]
+        start = time.perf_counter()
+        predict_one(single)
+        times.append(1000 * (time.perf_counter() - start))
+    p50, p95 = np.percentile(times, [50, 95])
+    return float(p50), float(p95)
