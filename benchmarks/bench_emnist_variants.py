@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_inference import fidelity, redraw
+from bench_inference import fidelity
 from hcr_utils.config import SEED
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import evaluate, predict_probabilities
 from hcr_utils.inference import Recognizer, save_model
+from hcr_utils.strokes import redraw
 from hcr_utils.training import RECIPES, Recipe, train_recipe
 
 

@@ -2,7 +2,8 @@
 
 A stratified, seeded subset of real images, written in the official file
 names, headers and orientation so the normal loaders read it unchanged; and
-the labels of a ByMerge-like training file (see :func:`write_bymerge_labels`).
+the labels of a ByMerge-like training file (see :func:`write_bymerge_labels`), and pad drawings of real
+test characters (see :func:`write_pad_drawings`).
 
     python benchmarks/make_sample.py ../shared/data
 """
@@ -16,10 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from hcr_utils.config import SAMPLE_DIR, SEED
-from hcr_utils.datasets import emnist_files, mnist_files, stratified_indices
+from hcr_utils.datasets import emnist_files, load_emnist, mnist_files, stratified_indices
 from hcr_utils.idx import read_idx, read_images_and_labels, write_idx
+from hcr_utils.preprocessing import prepare
+from hcr_utils.samples import Sample, append_sample
+from hcr_utils.strokes import centre_line_strokes
+from hcr_utils.widget import render_strokes
 
 BYMERGE_SAMPLE = 20_000  # labels in the sample's ByMerge training-label file
+PAD_DRAWINGS = SAMPLE_DIR / "pad_drawings.jsonl"
+DRAWINGS_PER_CLASS = 5
 
 
 def stratified(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -54,6 +61,21 @@ def write_bymerge_labels(src: Path, dst: Path, size: int = BYMERGE_SAMPLE) -> No
     shutil.copyfile(src / balanced["mapping"], dst / bymerge["mapping"])
 
 
+def write_pad_drawings(emnist_sample: Path, path: Path = PAD_DRAWINGS, per_class: int = DRAWINGS_PER_CLASS) -> None:
+    """Pad drawings of real test characters, for notebook 09 to run without any drawing of yours.
+
+    The first ``per_class`` test images of every class in the sample are
+    thinned to their centre line and kept as pad strokes (every third dot of
+    it: the round brush overlaps them), with the 28×28 image the pad's model sees.
+    """
+    data = load_emnist("balanced", emnist_sample)
+    path.unlink(missing_ok=True)
+    for c, char in enumerate(data.classes):
+        for image in data.x_test[data.y_test == c][:per_class]:
+            strokes = centre_line_strokes(image)[::3]
+            append_sample(Sample(char, strokes, prepare(render_strokes(strokes), "emnist"), saved_at=1.0), path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("shared_data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
@@ -63,6 +85,7 @@ def main() -> None:
         args.shared_data / "emnist-dev", SAMPLE_DIR / "emnist", emnist_files("balanced"), {"train": 50, "test": 20}
     )
     write_bymerge_labels(args.shared_data / "emnist-dev", SAMPLE_DIR / "emnist")
+    write_pad_drawings(SAMPLE_DIR / "emnist")
 
 
 if __name__ == "__main__":

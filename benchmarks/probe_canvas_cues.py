@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from bench_inference import redraw, thin
 from hcr_utils import config
 from hcr_utils.datasets import load
 from hcr_utils.inference import Recognizer
+from hcr_utils.strokes import redraw, thin
 
 CLASSES = ("O", "0", "I", "1", "L", "S", "5")
 BRUSH_WIDTHS = (24, 32, 40, 48)

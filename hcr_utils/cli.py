@@ -2,7 +2,7 @@
 
     python -m hcr_utils train mnist --data-dir DIR --out PATH [--images N]
     python -m hcr_utils evaluate PATH --dataset mnist --data-dir DIR
-    python -m hcr_utils predict PATH IMAGE...
+    python -m hcr_utils predict PATH IMAGE... [--only digits|letters] [--refuse]
     python -m hcr_utils export PATH --format litert [--int8 [--data-dir DIR] | --dynamic] --out NAME.tflite
 
 A model PATH is a ``.keras`` file or, for evaluate and predict, its ``.tflite`` export.
@@ -63,11 +63,15 @@ def _predict(args: argparse.Namespace) -> int:
                 data = path.read_bytes()
             except OSError as err:
                 raise ValueError(f"cannot read the file ({err.strerror})") from None
-            best = recognizer.top_k(decode_image(data), k=3)
+            reading = recognizer.read(decode_image(data), k=3, allowed=args.only)
         except ValueError as err:  # unreadable file, not an image, blank picture
             print(f"error: {path}: {err}", file=sys.stderr)
             status = EXIT_ERROR
             continue
+        if args.refuse and reading.refusal:
+            print(f"{path}\tI can't read this: {reading.refusal}")
+            continue
+        best = reading.guesses or recognizer.best(reading.seen, k=3, allowed=args.only)
         print(f"{path}\t" + "  ".join(f"{char} {prob:.3f}" for char, prob in best))
     return status
 
@@ -116,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="top-3 characters for each image file")
     predict.add_argument("model", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
+    predict.add_argument("--only", choices=["digits", "letters"], help="answer only with digits, or only with letters")
+    predict.add_argument("--refuse", action="store_true",
+                         help="say \"I can't read this\" for a scribble, a blob or two characters, instead of guessing")
     predict.set_defaults(run=_predict)
 
     export = commands.add_parser("export", help="export a .keras model as .tflite (phones, edge), SavedModel or ONNX")

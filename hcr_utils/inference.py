@@ -21,6 +21,7 @@ from ai_edge_litert.interpreter import Interpreter
 from . import config
 from .models import RandomStrokeWidth
 from .preprocessing import STYLES, prepare
+from .rejection import features, unreadable
 from .runtime import native_stderr_hidden
 
 CREATED_BY = {
@@ -29,6 +30,7 @@ CREATED_BY = {
 }
 EXPORTED_BY = "notebooks/08_export_and_deploy.ipynb or `python -m hcr_utils export NAME.keras --format litert --out {path}`"
 MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
+ALLOWED = {"digits": str.isdigit, "letters": str.isalpha}  # the answers the pad and `predict --only` can restrict to
 BATCH = 512  # images per call when probabilities() gets many: bounds the memory of one call
 
 
@@ -156,6 +158,15 @@ def _compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     return lambda batch: probabilities(tf.constant(batch)).numpy()
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the model read in one picture: its best guesses, the 28×28 image it saw, or why it would not guess."""
+
+    guesses: list[tuple[str, float]]
+    seen: np.ndarray
+    refusal: str | None = None  # set when the picture is not one readable character; guesses are then empty
+
+
 @dataclass
 class Recognizer:
     """A trained model ready for single pictures: ``top_k`` answers in a few milliseconds.
@@ -195,25 +206,65 @@ class Recognizer:
             model = keras.saving.load_model(path, custom_objects={"hcr>RandomStrokeWidth": RandomStrokeWidth})
         return cls(model, info["dataset"], tuple(info["classes"]))
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities of prepared 28×28 uint8 images (N×28×28), at most ``BATCH`` per model call."""
+    def allowed_mask(self, allowed: str | None) -> np.ndarray:
+        """Which classes may be answered: all (None), only ``"digits"`` or only ``"letters"``.
+
+        Raises:
+            ValueError: an unknown choice, or one that leaves this model no class at all.
+        """
+        if allowed is None:
+            return np.ones(len(self.classes), bool)
+        if allowed not in ALLOWED:
+            raise ValueError(f"allowed must be None, {' or '.join(map(repr, ALLOWED))}, not {allowed!r}")
+        mask = np.array([ALLOWED[allowed](char) for char in self.classes])
+        if not mask.any():
+            raise ValueError(f"this {self.dataset} model has no {allowed}")
+        return mask
+
+    def probabilities(self, images: np.ndarray, allowed: str | None = None) -> np.ndarray:
+        """Class probabilities of prepared 28×28 uint8 images (N×28×28), at most ``BATCH`` per model call.
+
+        With ``allowed``, the other classes get probability 0 and the rest are
+        rescaled to sum to 1: the model's belief, given that the answer is a digit (or a letter).
+        """
         batch = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
         chunks = np.array_split(batch, max(1, -(-len(batch) // BATCH)))
-        return np.concatenate([self._probabilities(chunk) for chunk in chunks])
+        probabilities = np.concatenate([self._probabilities(chunk) for chunk in chunks])
+        if allowed is None:
+            return probabilities
+        masked = probabilities * self.allowed_mask(allowed)
+        return masked / np.maximum(masked.sum(axis=1, keepdims=True), 1e-12)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The 28×28 image the model sees for ``image`` (this model's dataset conversion)."""
         return prepare(image, self.dataset)
 
-    def best(self, prepared: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` likeliest characters for one prepared 28×28 image, best first."""
-        probs = self.probabilities(prepared[None])[0]
-        return [(self.classes[i], float(probs[i])) for i in np.argsort(-probs)[:k]]
+    def _ranked(self, probs: np.ndarray, k: int) -> list[tuple[str, float]]:
+        return [(self.classes[i], float(probs[i])) for i in np.argsort(-probs)[:k] if probs[i] > 0]
 
-    def top_k(self, image: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` likeliest characters for a picture of any size, best first.
+    def best(self, prepared: np.ndarray, k: int = 3, allowed: str | None = None) -> list[tuple[str, float]]:
+        """The ``k`` likeliest characters for one prepared 28×28 image, best first (only ``allowed`` ones)."""
+        return self._ranked(self.probabilities(prepared[None], allowed)[0], k)
+
+    def top_k(self, image: np.ndarray, k: int = 3, allowed: str | None = None) -> list[tuple[str, float]]:
+        """The ``k`` likeliest characters for a picture of any size, best first; ``allowed``: "digits" or "letters".
 
         Raises:
             BlankImageError: the picture holds no character.
         """
-        return self.best(self.prepare(image), k)
+        return self.best(self.prepare(image), k, allowed)
+
+    def read(self, image: np.ndarray, k: int = 3, allowed: str | None = None) -> Reading:
+        """Like :meth:`top_k`, but refuses to guess when the picture is not one readable character.
+
+        The rule (``hcr_utils.rejection``) looks at how the model spreads its
+        belief and at the shape of the ink: a scribble, a coloured-in patch or
+        two characters at once get a refusal with its reason instead of guesses.
+
+        Raises:
+            BlankImageError: the picture holds no character.
+        """
+        seen = self.prepare(image)
+        probs = self.probabilities(seen[None], allowed)[0]
+        refusal = unreadable(features(probs, image), self.dataset)
+        return Reading([] if refusal else self._ranked(probs, k), seen, refusal)

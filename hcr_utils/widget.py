@@ -21,12 +21,16 @@ from PIL import Image, ImageDraw
 from . import config
 from .inference import ModelNotFoundError, Recognizer, describe_source, find_model
 from .preprocessing import decode_image
+from .samples import Sample, append_sample, default_path, label_for, read_samples
 
 SIZE = 280  # canvas side in pixels, 10× the model's 28×28
 BRUSH_WIDTH = 32  # pen diameter in canvas pixels: strokes as thick, relative to the character, as EMNIST's
 LIVE_INTERVAL_S = 0.15  # while drawing, read the drawing at most this often
 TOP_K = 3
 MODELS = {"digits": "mnist_cnn.keras", "characters": "emnist_cnn.keras"}
+ANSWERS = [("All", "all"), ("Digits", "digits"), ("Letters", "letters")]  # what Characters mode may answer
+# the canvas takes touches for drawing, never for scrolling the page (ipycanvas also stops their default action)
+TOUCH_STYLE = "<style>.hcr-canvas, .hcr-canvas canvas { touch-action: none; }</style>"
 DRAW_PROMPT = "Draw a character"
 INK, PAPER = "#111111", "#ffffff"
 
@@ -90,12 +94,21 @@ def resend_canvas_switch(canvas: Canvas) -> None:
 
 
 class DrawingPad(widgets.HBox):
-    """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw."""
+    """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw.
 
-    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits") -> None:
+    In Characters mode the answers can be restricted to digits or letters. A
+    picture that is not one character gets "I can't read this" instead of
+    guesses. Under the guesses you can say what the character really was: the
+    drawing is saved to ``samples_path`` (default ``data/my_handwriting.jsonl``)
+    for notebook 09 to teach the model your handwriting.
+    """
+
+    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits",
+                 samples_path: Path | str | None = None) -> None:
         super().__init__(layout=widgets.Layout(align_items="flex-start"))
         self.add_class("hcr-pad")
         self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
+        self.samples_path = Path(samples_path) if samples_path is not None else default_path()
         self.strokes: list[list[Point]] = []
         self.predictions: list[tuple[str, float]] = []
         self.seen: np.ndarray | None = None  # the 28×28 image the model read last
@@ -111,6 +124,9 @@ class DrawingPad(widgets.HBox):
         self.canvas.on_client_ready(self._on_client_ready)
         self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
                                           tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
+        self.answers = widgets.ToggleButtons(options=ANSWERS, value="all", style={"button_width": "80px"},
+                                             tooltips=["any of the model's characters", "0-9 only", "letters only"])
+        self.answers.add_class("hcr-answers")
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload",
@@ -121,6 +137,12 @@ class DrawingPad(widgets.HBox):
         self.status.add_class("hcr-status")
         self.source = widgets.HTML()  # whose model reads the drawing: yours, or the shipped one
         self.source.add_class("hcr-source")
+        self.truth = widgets.Text(placeholder="it was…", layout=widgets.Layout(width="80px"))
+        self.truth.add_class("hcr-truth")
+        self.save_button = widgets.Button(description="Save", icon="save", layout=widgets.Layout(width="80px"),
+                                          tooltip="keep this drawing with the right character, to teach the model")
+        self.feedback = widgets.HTML()
+        self.feedback.add_class("hcr-feedback")
 
         for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
                                   (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
@@ -131,13 +153,19 @@ class DrawingPad(widgets.HBox):
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
         self.mode.observe(lambda _: self.read(), names="value")
+        self.answers.observe(lambda _: self.read(), names="value")
         self.upload.observe(self._on_upload, names="value")
+        self.save_button.on_click(lambda _: self.save_correction())
+        self.truth.on_submit(lambda _: self.save_correction())
 
         self.children = [
-            widgets.VBox([self.mode, self.canvas, widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
-            widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, widgets.HTML("<b>What the model saw</b>"),
-                          self.seen_image, self.status, self.source],
-                         layout=widgets.Layout(margin="0 0 0 16px", width="300px")),
+            widgets.VBox([widgets.HTML(TOUCH_STYLE), self.mode, self.answers, self.canvas,
+                          widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
+            widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, self.status,
+                          widgets.HTML("<b>What the model saw</b>"), self.seen_image,
+                          widgets.HBox([widgets.HTML("Not right? It was&nbsp;"), self.truth, self.save_button]),
+                          self.feedback, self.source],
+                         layout=widgets.Layout(margin="0 0 0 16px", width="320px")),
         ]
         self._paint()
         self.read()
@@ -235,16 +263,33 @@ class DrawingPad(widgets.HBox):
     def read(self) -> None:
         """Show the top-3 guesses for the drawing (or the uploaded picture), or say what is wrong."""
         self._last_read = time.monotonic()
+        self.answers.layout.display = "" if self.mode.value == "characters" else "none"
         image = render_strokes(self.strokes) if self.strokes else self.picture
         try:
             recognizer = self.recognizer()  # first, so that a missing model is reported at once
             if image is None:
                 self._show([], None, DRAW_PROMPT)
                 return
-            seen = recognizer.prepare(image)
-            self._show(recognizer.best(seen, TOP_K), seen, "")
+            allowed = None if self.mode.value == "digits" or self.answers.value == "all" else self.answers.value
+            reading = recognizer.read(image, TOP_K, allowed)
+            self._show(reading.guesses, reading.seen, f"I can't read this: {reading.refusal}" if reading.refusal else "")
         except (ModelNotFoundError, ValueError) as err:  # ValueError covers blank pictures (BlankImageError)
             self._show([], None, str(err)[:1].upper() + str(err)[1:])
+
+    def save_correction(self, text: str | None = None) -> None:
+        """Keep the drawing with the character it really is (typed under the guesses) in the samples file."""
+        try:
+            if self.seen is None:
+                raise ValueError("draw a character first")
+            label = label_for(self.truth.value if text is None else text, self.recognizer().classes)
+            path = append_sample(Sample(label, [list(stroke) for stroke in self.strokes], self.seen), self.samples_path)
+            count = len(read_samples(path))
+        except (ValueError, OSError) as err:
+            self.feedback.value = f'<span style="color:#a33">Not saved: {html.escape(str(err))}</span>'
+            return
+        self.truth.value = ""
+        self.feedback.value = (f'<span style="color:#276">Saved as {html.escape(label)}: {count} drawing(s) in '
+                               f"{html.escape(path.name)}. Notebook 09 teaches the model your handwriting.</span>")
 
     def _show(self, predictions: list[tuple[str, float]], seen: np.ndarray | None, message: str) -> None:
         self.predictions, self.seen = predictions, seen

@@ -87,3 +87,26 @@ def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "not found" in err and "03_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err
+
+
+def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
+    from hcr_utils.inference import SHIPPED_MODELS_DIR
+    from hcr_utils.strokes import filled_blob
+    from hcr_utils.widget import render_strokes
+
+    model = SHIPPED_MODELS_DIR / "emnist_cnn.keras"
+    one, blob = tmp_path / "one.png", tmp_path / "blob.png"
+    Image.fromarray(255 - render_strokes([[(140, 30), (140, 250)]])).save(one)
+    Image.fromarray(255 - render_strokes(filled_blob(np.random.default_rng(0)))).save(blob)
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(one), "--only", "letters"]) == 0
+    guesses = capsys.readouterr().out.split("\t")[1].split()[::2]
+    assert len(guesses) == 3 and all(char.isalpha() for char in guesses)
+    assert cli.main(["predict", str(model), str(one), "--only", "digits"]) == 0
+    assert capsys.readouterr().out.split("\t")[1].split()[0] == "1"
+    assert cli.main(["predict", str(model), str(blob), str(one), "--refuse"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == f"{blob}\tI can't read this: it looks like a filled-in patch, not a character"
+    assert lines[1].startswith(f"{one}\t")
+    assert cli.main(["predict", str(model), str(blob)]) == 0  # without --refuse it still guesses, as before
+    assert len(capsys.readouterr().out.split("\t")[1].split()) == 6

@@ -126,3 +126,24 @@ def test_prepare_uses_the_models_own_conversion(mnist_recognizer: Recognizer, em
     assert rows[-1] - rows[0] + 1 <= 21  # MNIST: fits 20×20
     rows = np.flatnonzero((emnist_view > 64).any(axis=1))
     assert rows[-1] - rows[0] + 1 >= 22  # EMNIST: fills the frame less 2 px
+
+
+def test_answers_restricted_to_digits_or_letters(emnist_recognizer: Recognizer, emnist_sample: Dataset,
+                                                 mnist_recognizer: Recognizer) -> None:
+    prepared = np.stack([emnist_recognizer.prepare(image) for image in emnist_sample.x_test[:200]])
+    classes = np.array(emnist_recognizer.classes)
+    digits = np.char.isdigit(classes)
+    for allowed, kept in (("digits", digits), ("letters", ~digits)):
+        probs = emnist_recognizer.probabilities(prepared, allowed=allowed)
+        assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)  # renormalised
+        assert (probs[:, ~kept] == 0).all()  # masked classes never appear
+        guesses = emnist_recognizer.top_k(emnist_sample.x_test[0], k=10, allowed=allowed)
+        assert len(guesses) == 10 and all(kept[list(classes).index(char)] for char, _ in guesses)
+    unrestricted = emnist_recognizer.probabilities(prepared)
+    letters = emnist_recognizer.probabilities(prepared, allowed="letters")
+    order = np.argsort(-unrestricted[:, ~digits], axis=1)
+    assert np.array_equal(order, np.argsort(-letters[:, ~digits], axis=1))  # the letters keep their order
+    with pytest.raises(ValueError, match="has no letters"):
+        mnist_recognizer.top_k(emnist_sample.x_test[0], allowed="letters")
+    with pytest.raises(ValueError, match="allowed must be"):
+        emnist_recognizer.top_k(emnist_sample.x_test[0], allowed="vowels")

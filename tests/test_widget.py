@@ -14,7 +14,8 @@ from PIL import Image
 from hcr_utils import inference, widget
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import Recognizer
-from hcr_utils.widget import DrawingPad
+from hcr_utils.strokes import filled_blob
+from hcr_utils.widget import DrawingPad, render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -142,13 +143,20 @@ def test_a_dot_asks_for_a_bigger_character(pad: DrawingPad) -> None:
     assert pad.predictions == [] and "too small" in pad.status.value
 
 
-@pytest.mark.parametrize("points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)], [(-5, 140), (300, 140)]],
-                         ids=["left-edge", "right-edge", "beyond"])
+@pytest.mark.parametrize("points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)]], ids=["left-edge", "right-edge"])
 def test_strokes_at_the_very_edge_are_read(pad: DrawingPad, points: list[tuple[float, float]]) -> None:
     stroke(pad, points)
     assert len(pad.predictions) == 3 and pad.status.value == ""
-    if points[0][1] != points[1][1]:
-        assert pad.predictions[0][0] == "1", "a vertical line at the edge is still a 1"
+    assert pad.predictions[0][0] == "1", "a vertical line at the edge is still a 1"
+
+
+def test_what_is_not_one_character_is_refused_not_guessed(pad: DrawingPad) -> None:
+    stroke(pad, [(-5, 140), (300, 140)])  # a line across the canvas and beyond it
+    assert pad.predictions == [] and "I can&#x27;t read this: it is much wider than one character" in pad.status.value
+    pad.clear()
+    pad.draw(filled_blob(np.random.default_rng(0)))
+    assert pad.predictions == [] and "filled-in patch" in pad.status.value
+    assert pad.seen is not None, "the 28×28 image is still shown, so you can see why"
 
 
 def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, emnist_recognizer: Recognizer) -> None:
@@ -268,3 +276,49 @@ def test_a_page_that_connects_late_gets_the_canvas_redrawn(pad: DrawingPad, monk
     assert batch.count("set") >= 4  # the brush (width, cap, join) and the paper colour
     assert "fillRect" in batch and "strokeLines" in batch  # paper, then the kept stroke
     assert pad.predictions[0][0] == "7", "the guesses are unchanged"
+
+
+def test_saying_what_it_really_was_keeps_the_drawing(models_dir: Path, tmp_path: Path) -> None:
+    from hcr_utils.samples import read_samples
+
+    path = tmp_path / "mine.jsonl"
+    pad = DrawingPad(models_dir, mode="characters", samples_path=path)
+    pad.save_button.click()
+    assert "Not saved: draw a character first" in pad.feedback.value and not path.exists()
+    stroke(pad, SEVEN)
+    pad.truth.value = "%"
+    pad.save_button.click()
+    assert "is not one of the model&#x27;s characters" in pad.feedback.value and not path.exists()
+    pad.truth.value = "z"  # merged into Z in EMNIST Balanced
+    pad.save_button.click()
+    assert "Saved as Z: 1 drawing(s) in mine.jsonl" in pad.feedback.value and pad.truth.value == ""
+    pad.clear()
+    stroke(pad, ONE)
+    pad.save_correction("1")
+    saved = read_samples(path)
+    assert [s.label for s in saved] == ["Z", "1"]
+    assert saved[0].strokes == [[(float(x), float(y)) for x, y in SEVEN]]
+    assert np.array_equal(saved[1].image, pad.seen)  # the 28×28 image the model read
+
+
+def test_characters_mode_can_answer_only_digits_or_only_letters(models_dir: Path) -> None:
+    pad = DrawingPad(models_dir)
+    assert pad.answers.layout.display == "none"  # digits mode: nothing to restrict
+    pad.mode.value = "characters"
+    assert pad.answers.layout.display == ""
+    stroke(pad, ONE)
+    pad.answers.value = "letters"
+    assert pad.predictions and all(char.isalpha() for char, _ in pad.predictions)
+    assert abs(sum(prob for _, prob in pad.recognizer().top_k(render_strokes([ONE]), k=47, allowed="letters")) - 1) < 1e-4
+    pad.answers.value = "digits"
+    assert pad.predictions[0][0] == "1" and all(char.isdigit() for char, _ in pad.predictions)
+
+
+def test_touch_strokes_take_the_mouse_path(pad: DrawingPad) -> None:
+    touches = [{"x": x, "y": y} for x, y in ONE]
+    pad.canvas._handle_frontend_event(None, {"event": "touch_start", "touches": [touches[0]]}, [])
+    for touch in touches[1:]:
+        pad.canvas._handle_frontend_event(None, {"event": "touch_move", "touches": [touch]}, [])
+    pad.canvas._handle_frontend_event(None, {"event": "touch_end", "touches": []}, [])
+    assert pad.strokes == [ONE] and pad.predictions[0][0] == "1"
+    assert "touch-action: none" in widget.TOUCH_STYLE
