@@ -1,7 +1,7 @@
 """Time every notebook in full mode on data laid out like a learner's downloads, at their real size.
 
     python benchmarks/time_notebooks.py --data ../shared/data [--only 03 05] [--write] > times.jsonl
-    python benchmarks/time_notebooks.py --results times.jsonl --write   # write a finished run's times
+    python benchmarks/time_notebooks.py --results times.jsonl --write   # write finished runs' times
 
 The development images are repeated (MNIST) or drawn with replacement per class
 (EMNIST Balanced: 2,400 of every class for training, 400 for testing) up to the
@@ -130,7 +130,7 @@ def runtime_line(number: str, full: float, quick: float | None, speed: float, da
     return text + "."
 
 
-def write_runtimes(results: dict[str, dict], speed: float, day: str) -> None:
+def write_runtimes(results: dict[str, dict], day: str) -> None:
     """Put the measured times into the notebooks' runtime lines, the contents page and the README's table."""
     rows = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
@@ -138,7 +138,7 @@ def write_runtimes(results: dict[str, dict], speed: float, day: str) -> None:
         if number not in results:
             continue
         result = results[number]
-        line = runtime_line(number, result["full_seconds"], result.get("quick_seconds"), speed, day)
+        line = runtime_line(number, result["full_seconds"], result.get("quick_seconds"), result["images_per_second"], day)
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "markdown" and re.search(r"^\*Runtime:.*\*$", cell.source, re.M):
@@ -166,11 +166,12 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")
     args = parser.parse_args()
     if args.results:
-        lines = [json.loads(line) for line in args.results.read_text().splitlines() if line.startswith("{")]
-        speed = next(line["machine_images_per_second"] for line in lines if "machine_images_per_second" in line)
-        results = {line["notebook"][:2]: line for line in lines if "notebook" in line}
-        day = datetime.date.fromtimestamp(args.results.stat().st_mtime).isoformat()
-        write_runtimes(results, speed, day)
+        results, speed = {}, None
+        for line in (json.loads(text) for text in args.results.read_text().splitlines() if text.startswith("{")):
+            speed = line.get("machine_images_per_second", speed)  # each run starts with its machine's speed
+            if "notebook" in line:
+                results[line["notebook"][:2]] = {"images_per_second": speed, **line}
+        write_runtimes(results, datetime.date.fromtimestamp(args.results.stat().st_mtime).isoformat())
         return
     if args.data is None:
         parser.error("--data is required unless --results is given")
@@ -187,14 +188,14 @@ def main() -> None:
         for path in chosen:
             number = path.name[:2]
             full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
-            results[number] = {"notebook": path.name, "full_seconds": round(full, 1),
+            results[number] = {"notebook": path.name, "images_per_second": round(speed), "full_seconds": round(full, 1),
                                "slowest_cells": [[round(s, 1), first] for s, first in slowest]}
             if not args.skip_quick:
                 quick, _ = run(path, {QUICK_ENV: "1", MODELS_DIR_ENV: str(Path(tmp) / "quick_models")})
                 results[number]["quick_seconds"] = round(quick, 1)
             print(json.dumps(results[number]), flush=True)
     if args.write:
-        write_runtimes(results, speed, day)
+        write_runtimes(results, day)
 
 
 if __name__ == "__main__":
