@@ -102,6 +102,8 @@ def test_draw_a_seven_and_reload(jupyter: Jupyter) -> None:
         pad.screenshot(path=str(config.outputs_dir() / f"widget_e2e_{jupyter.frontend}.png"))
 
         # a reload starts a new page on the same kernel: the pad must draw its paper and strokes again
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(1000)
         page.reload()
         page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
                                "?.status === 'idle'", timeout=60_000)
