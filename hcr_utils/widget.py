@@ -37,9 +37,10 @@ INK, PAPER = "#111111", "#ffffff"
 Point = tuple[float, float]
 
 
-def render_strokes(strokes: Sequence[Sequence[Point]], size: int = SIZE, width: int = BRUSH_WIDTH) -> np.ndarray:
-    """Rasterise strokes as white round-brush lines on black: a size×size uint8 image."""
-    image = Image.new("L", (size, size), 0)
+def render_strokes(strokes: Sequence[Sequence[Point]], size: int | tuple[int, int] = SIZE,
+                   width: int = BRUSH_WIDTH) -> np.ndarray:
+    """Rasterise strokes as white round-brush lines on black: a size×size uint8 image (or ``size`` = (width, height))."""
+    image = Image.new("L", (size, size) if isinstance(size, int) else size, 0)
     draw = ImageDraw.Draw(image)
     radius = width / 2
     for stroke in strokes:
