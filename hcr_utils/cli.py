@@ -1,6 +1,7 @@
 """Command line for teachers and benchmarks: train, evaluate, predict and export.
 
     python -m hcr_utils train mnist --data-dir DIR --out PATH [--images N]
+    python -m hcr_utils train words --data-dir DIR --out PATH [--images LINES]
     python -m hcr_utils evaluate PATH --dataset mnist --data-dir DIR
     python -m hcr_utils predict PATH IMAGE... [--only digits|letters] [--refuse]
     python -m hcr_utils export PATH --format litert [--int8 [--data-dir DIR] | --dynamic] --out NAME.tflite
@@ -19,11 +20,31 @@ from pathlib import Path
 EXIT_ERROR = 2
 
 
+def _train_words(args: argparse.Namespace) -> int:
+    """The line reader of notebook 11 (a CRNN trained with CTC), started from the EMNIST character model."""
+    import dataclasses
+
+    from .datasets import load_emnist
+    from .inference import Recognizer, find_model
+    from .words import WORD_RECIPE, save_reader, train_crnn
+
+    data = load_emnist("balanced", args.data_dir)
+    recipe = WORD_RECIPE if args.images is None else dataclasses.replace(WORD_RECIPE, lines=args.images)
+    characters = Recognizer.load(args.init or find_model("emnist_cnn.keras")).model
+    model, history = train_crnn(data, recipe, characters=characters, verbose=2)
+    save_reader(model, args.out, data.classes)
+    print(json.dumps({"dataset": "words", "lines": recipe.lines, "n": len(data.x_train),
+                      "seconds": round(history.history["seconds"][0], 1), "out": str(args.out)}))
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from .datasets import load
     from .inference import save_model
     from .training import RECIPES, train_recipe
 
+    if args.dataset == "words":
+        return _train_words(args)
     data = load(args.dataset, args.data_dir)
     recipe = RECIPES[args.dataset].with_images(args.images)
     model, history = train_recipe(data, recipe, verbose=2)
@@ -51,10 +72,43 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_lines(args: argparse.Namespace) -> int:
+    """A word model reads each image as one line: the text, then each character's probability (or the word of the list)."""
+    from .preprocessing import decode_image
+    from .words import WordReader
+
+    if args.only or args.refuse:
+        raise ValueError("--only and --refuse are for character models; a word model reads whole lines")
+    reader = WordReader.load(args.model)
+    status = 0
+    for path in args.images:
+        try:
+            try:
+                image = decode_image(path.read_bytes())
+            except OSError as err:
+                raise ValueError(f"cannot read the file ({err.strerror})") from None
+            reading = reader.read_with_scores(image)
+        except ValueError as err:  # unreadable file, not an image, blank picture
+            print(f"error: {path}: {err}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        if args.word:
+            word = reader.lexicon.decode(reading.probabilities, reader.classes)
+            print(f"{path}\t{word if word else 'no word of the list fits'}")
+        else:
+            print(f"{path}\t{reading.text}\t" + "  ".join(f"{char} {prob:.3f}" for char, prob in reading.characters))
+    return status
+
+
 def _predict(args: argparse.Namespace) -> int:
     from .inference import Recognizer
     from .preprocessing import decode_image
+    from .words import is_word_model
 
+    if is_word_model(args.model):
+        return _predict_lines(args)
+    if args.word:
+        raise ValueError("--word needs a word model (python -m hcr_utils train words)")
     recognizer = Recognizer.load(args.model)
     status = 0
     for path in args.images:
@@ -105,10 +159,14 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a chapter's final recipe and save a .keras model")
-    train.add_argument("dataset", choices=["mnist", "emnist"])
+    train.add_argument("dataset", choices=["mnist", "emnist", "words"],
+                       help="words: the line reader (CRNN + CTC) on lines written with EMNIST Balanced characters")
     train.add_argument("--data-dir", type=Path, help="folder with the official IDX files (default: data/<dataset>)")
     train.add_argument("--out", type=Path, required=True, help="where to save the model (NAME.keras)")
-    train.add_argument("--images", type=int, help="override the recipe's training budget (images seen in all)")
+    train.add_argument("--images", type=int,
+                       help="override the recipe's training budget (images seen in all; lines, for words)")
+    train.add_argument("--init", type=Path, help="words: the EMNIST character model to start from "
+                                                 "(default: yours in my_models/, else the shipped one)")
     train.set_defaults(run=_train)
 
     score = commands.add_parser("evaluate", help="score a saved model on a test set; prints one JSON line")
@@ -117,12 +175,13 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--data-dir", type=Path, help="folder with the official IDX files")
     score.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="top-3 characters for each image file")
+    predict = commands.add_parser("predict", help="top-3 characters for each image file (a word model: the line read)")
     predict.add_argument("model", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
     predict.add_argument("--only", choices=["digits", "letters"], help="answer only with digits, or only with letters")
     predict.add_argument("--refuse", action="store_true",
                          help="say \"I can't read this\" for a scribble, a blob or two characters, instead of guessing")
+    predict.add_argument("--word", action="store_true", help="a word model: answer with the likeliest word of the list")
     predict.set_defaults(run=_predict)
 
     export = commands.add_parser("export", help="export a .keras model as .tflite (phones, edge), SavedModel or ONNX")
