@@ -45,12 +45,18 @@ def main() -> None:
     parser.add_argument("--train-subset", type=int, help="train on this many random images only")
     parser.add_argument("--out-dir", type=Path, help="save each variant's model here as NAME.keras")
     parser.add_argument("--canvas", type=int, default=0, help="also read this many test images redrawn on the pad")
+    parser.add_argument("--validation", action="store_true",
+                        help="hold a stratified tenth of the training images out and score on it, never on the test "
+                             "set: for choosing between variants")
     args = parser.parse_args()
     data = load_emnist("balanced", args.data / "emnist-dev")
+    if args.validation:
+        split = data.with_validation(0.1)
+        data = dataclasses.replace(split, x_test=split.x_val, y_test=split.y_val)  # "test" below is the validation set
     if args.train_subset:
         keep = np.random.default_rng(SEED).permutation(len(data.x_train))[: args.train_subset]
         data = dataclasses.replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep])
-    # the test set is scored after every epoch for the accuracy/time curve only: no choice is made on it here
+    # the scored set is scored after every epoch for the accuracy/time curve only
     data = dataclasses.replace(data, x_val=data.x_test, y_val=data.y_test)
     pick = np.random.default_rng(SEED).permutation(len(data.y_test))[: args.canvas]
     drawings = [redraw(image) for image in data.x_test[pick]]
@@ -58,7 +64,8 @@ def main() -> None:
         model, history = train_recipe(data, recipe, verbose=0)
         scored = evaluate(model, data)
         tta = predict_probabilities(model, data.x_test, augmented_copies=6).argmax(axis=1)
-        print(json.dumps({"variant": name, "train_n": len(data.x_train), "epochs": len(history.history["loss"]),
+        print(json.dumps({"variant": name, "scored_on": "validation" if args.validation else "test",
+                          "train_n": len(data.x_train), "epochs": len(history.history["loss"]),
                           "accuracy": round(scored.accuracy, 4), "top3": round(scored.top_k(3), 4),
                           "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
                           "train_seconds": round(history.history["seconds"][0]),

@@ -148,3 +148,32 @@ def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path)
     assert all(np.allclose(w.numpy(), a.numpy()) for w, a in zip(result.model.trainable_variables, averages))
     predicted = result.model.predict(data.x_val[..., None], verbose=0).argmax(axis=1)
     assert result.accuracy == pytest.approx(np.mean(predicted == data.y_val)) and result.accuracy > 0.6
+
+
+def test_elastic_distortion_bends_ink_only_while_training() -> None:
+    images = np.zeros((8, 28, 28, 1), "float32")
+    images[:, 6:22, 12:16] = 1.0
+    layer = RandomAffine(0, 0, 0, elastic=2.5, seed=1)
+    assert np.array_equal(layer(images, training=False), images)
+    bent = layer(images, training=True).numpy()
+    assert bent.shape == images.shape and np.isfinite(bent).all()
+    assert not np.allclose(bent, images) and not np.allclose(bent[0], bent[1])  # each image its own field
+    ink = bent.sum(axis=(1, 2, 3)) / images[0].sum()
+    assert (ink > 0.4).all() and (ink < 1.6).all() and abs(ink.mean() - 1) < 0.15  # bent and stretched, not erased
+    config = RandomAffine.from_config(layer.get_config()).get_config()
+    assert config["elastic"] == 2.5
+
+
+def test_shift_views_average_the_image_and_its_four_one_pixel_moves() -> None:
+    from hcr_utils.evaluation import SHIFTS, predict_probabilities, shifted
+
+    image = np.zeros((1, 28, 28), np.uint8)
+    image[0, 10, 20] = 255
+    assert shifted(image, 1, 0)[0, 11, 20] == 255 and shifted(image, 0, -1)[0, 10, 19] == 255
+    assert shifted(image, 0, 8)[0].sum() == 0  # moved out of the frame: nothing wraps around
+    model = build_cnn(10, augment=False, filters=(4,), dense_units=4)
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    views = [model.predict(shifted(images, dy, dx)[..., None].astype("float32"), verbose=0) for dy, dx in SHIFTS]
+    assert len(SHIFTS) == 5 and (0, 0) in SHIFTS
+    assert np.allclose(predict_probabilities(model, images, shift_views=True), np.mean(views, axis=0), atol=1e-6)
+    assert np.allclose(predict_probabilities(model, images), views[SHIFTS.index((0, 0))], atol=1e-6)
