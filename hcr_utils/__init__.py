@@ -3,7 +3,9 @@
 Modules, one per concern: ``config`` (paths, seeds, quick mode), ``runtime``
 (TensorFlow start-up), ``idx`` and ``download`` (files), ``datasets`` (MNIST,
 EMNIST), ``models``, ``training``, ``evaluation``, ``explain``, ``plots``,
-``preprocessing``, ``inference`` and ``widget``.
+``preprocessing``, ``inference``, ``rejection`` ("I can't read this"),
+``samples`` (your corrected drawings), ``strokes`` (pad drawings from images),
+``export`` (LiteRT, SavedModel, ONNX) and ``widget`` (the drawing pad).
 
 Importing the package starts TensorFlow quietly: import it before ``keras``
 or ``tensorflow`` and their start-up log lines never reach your notebook.
