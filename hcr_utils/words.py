@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from scipy import ndimage
 
 from . import config
 from .datasets import Dataset
-from .inference import ModelNotFoundError, labels_path
+from .inference import ModelNotFoundError, find_model, labels_path
 from .models import _conv_block
 from .preprocessing import INK_THRESHOLD, MIN_EXTENT, BlankImageError, ink_map
 from .training import Recipe, learning_rate_schedule
@@ -41,6 +42,7 @@ MAX_WIDTH = 2048  # a longer line is shrunk to this many pixels of width
 BLANK = 0  # CTC's blank is output 0; class c of the dataset is output c + 1
 WORDS_DIR = config.PROJECT_ROOT / "data" / "words"
 READER_KIND = "words"
+MODEL_NAME = "emnist_words.keras"  # the line reader's file, in my_models/ (yours) or saved_models/ (shipped)
 
 
 def word_list(part: str = "train") -> list[str]:
@@ -237,14 +239,16 @@ def line_input(image: np.ndarray) -> np.ndarray:
 CHARACTER_LAYERS = ("block1_conv1", "block1_bn1", "block2_conv1", "block2_bn1", "block3_conv1", "block3_bn1")
 
 
-def build_crnn(num_classes: int, *, sequence: str = "lstm", units: int = 128, dropout: float = 0.25,
-               name: str = "crnn") -> keras.Model:
+def build_crnn(num_classes: int, *, sequence: str = "lstm", units: int = 128, window_rank: int = 64,
+               dropout: float = 0.25, name: str = "crnn") -> keras.Model:
     """A CRNN: the character CNN's convolutions slid along a 28-pixel-high line, then a bidirectional sequence layer.
 
     The convolutions and two poolings turn the line into a 7-row map, one column
     per 4 pixels; ``window`` (a 7×7 convolution, the character model's dense
     layer made convolutional) looks at 28 pixels around each column, as the
-    character model looks at one 28×28 image. ``sequence`` then reads the
+    character model looks at one 28×28 image. It is factored in two, a 7×7
+    convolution to ``window_rank`` maps and a 1×1 one to 256 features, which
+    keeps a quarter of its weights (and of the file). ``sequence`` then reads the
     frames in both directions: ``"lstm"``, ``"gru"`` or ``"conv"`` (two 1-D
     convolutions, 9 frames wide in all). The output gives, for every frame,
     logits for the blank (0) and each class (1..``num_classes``).
@@ -256,19 +260,22 @@ def build_crnn(num_classes: int, *, sequence: str = "lstm", units: int = 128, dr
             x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
         x = _conv_block(x, width, 1, True, f"block{block}")
     x = layers.ZeroPadding2D(((0, 0), (3, 3)), name="window_pad")(x)
-    x = layers.Conv2D(256, (7, 7), use_bias=False, name="window")(x)
+    x = layers.Conv2D(window_rank, (7, 7), use_bias=False, name="window")(x)
+    x = layers.Conv2D(256, 1, use_bias=False, name="window_mix")(x)
     x = layers.BatchNormalization(momentum=0.9, name="window_bn")(x)
     x = layers.Activation("relu", name="window_relu")(x)
     x = layers.Reshape((-1, 256), name="frames")(x)
-    x = layers.Dropout(dropout, name="frames_drop")(x)
+    frames = layers.Dropout(dropout, name="frames_drop")(x)
     if sequence in ("lstm", "gru"):
         cell = layers.LSTM if sequence == "lstm" else layers.GRU
-        x = layers.Bidirectional(cell(units, return_sequences=True), name="sequence")(x)
+        x = layers.Bidirectional(cell(units, return_sequences=True), name="sequence")(frames)
     elif sequence == "conv":
+        x = frames
         for i in (1, 2):
             x = layers.Conv1D(2 * units, 5, padding="same", activation="relu", name=f"sequence{i}")(x)
     else:
         raise ValueError(f"sequence must be 'lstm', 'gru' or 'conv', not {sequence!r}")
+    x = layers.Concatenate(name="frames_and_sequence")([frames, x])
     outputs = layers.Dense(num_classes + 1, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -277,13 +284,25 @@ def start_from_characters(crnn: keras.Model, characters: keras.Model) -> None:
     """Copy a trained character CNN (``build_cnn`` with a flatten head) into the CRNN's convolutions and window.
 
     The character model's dense layer reads a 7×7×128 map flattened row by row,
-    the layout of a 7×7 convolution's kernel: reshaped, it becomes ``window``.
+    the layout of a 7×7 convolution's kernel: reshaped, it becomes the window;
+    its best approximation of the window's rank (the largest singular values,
+    by SVD) is split between ``window`` and ``window_mix``.
+    Its output layer becomes the part of ``logits`` that reads the window's
+    features (the sequence layer's part starts at zero, the blank's column
+    learns from scratch): from the first step, a frame centred on a character names it.
     """
     for name in CHARACTER_LAYERS:
         crnn.get_layer(name).set_weights(characters.get_layer(name).get_weights())
-    window = crnn.get_layer("window")
-    window.set_weights([characters.get_layer("dense").get_weights()[0].reshape(window.kernel.shape)])
+    window, mix = crnn.get_layer("window"), crnn.get_layer("window_mix")
+    u, s, vt = np.linalg.svd(characters.get_layer("dense").get_weights()[0], full_matrices=False)
+    rank = window.kernel.shape[-1]
+    window.set_weights([(u[:, :rank] * s[:rank]).reshape(window.kernel.shape)])
+    mix.set_weights([vt[:rank].reshape(mix.kernel.shape)])
     crnn.get_layer("window_bn").set_weights(characters.get_layer("dense_bn").get_weights())
+    kernel, bias = (np.zeros_like(weights) for weights in crnn.get_layer("logits").get_weights())
+    char_kernel, char_bias = characters.get_layer("probabilities").get_weights()
+    kernel[: len(char_kernel), 1:], bias[1:] = char_kernel, char_bias
+    crnn.get_layer("logits").set_weights([kernel, bias])
 
 
 # --- training -----------------------------------------------------------------------------------------------------
@@ -299,6 +318,7 @@ class WordRecipe:
     max_length: int = 10  # random lines hold 1 to this many characters
     sequence: str = "lstm"
     units: int = 128
+    window_rank: int = 64
     from_characters: bool = True  # start the convolutions from the trained character model
     parts: int = 10  # the budget is cut into this many "epochs", for the learning curves
 
@@ -367,7 +387,7 @@ def train_crnn(data: Dataset, recipe: WordRecipe = WORD_RECIPE, *, words: Sequen
     """
     config.set_seed()
     keras.backend.clear_session()
-    model = build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units)
+    model = build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units, window_rank=recipe.window_rank)
     if recipe.from_characters:
         if characters is None:
             raise ValueError("this recipe starts from a character model: pass characters=")
@@ -483,15 +503,38 @@ class Lexicon:
         return max(words)[1] if words else None
 
 
+def _distances(truth: Sequence, guess: Sequence) -> np.ndarray:
+    """The edit-distance table: entry (i, j) turns ``guess[:j]`` into ``truth[:i]``."""
+    table = np.zeros((len(truth) + 1, len(guess) + 1), np.int64)
+    table[:, 0], table[0, :] = np.arange(len(truth) + 1), np.arange(len(guess) + 1)
+    for i, a in enumerate(truth, start=1):
+        for j, b in enumerate(guess, start=1):
+            table[i, j] = min(table[i - 1, j] + 1, table[i, j - 1] + 1, table[i - 1, j - 1] + (a != b))
+    return table
+
+
 def edit_distance(truth: Sequence, guess: Sequence) -> int:
     """Levenshtein distance: insertions, deletions and substitutions that turn ``guess`` into ``truth``."""
-    previous = list(range(len(guess) + 1))
-    for i, a in enumerate(truth, start=1):
-        current = [i]
-        for j, b in enumerate(guess, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1]
+    return int(_distances(truth, guess)[-1, -1])
+
+
+def confusions(truths: Sequence[str], guesses: Sequence[str]) -> Counter[tuple[str, str]]:
+    """How often each edit happened: (true, read) for a substitution, (true, "") for a character missed, ("", read) for one added."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for truth, guess in zip(truths, guesses):
+        table, i, j = _distances(truth, guess), len(truth), len(guess)
+        while i or j:  # walk one cheapest path back
+            if i and j and table[i, j] == table[i - 1, j - 1] + (truth[i - 1] != guess[j - 1]):
+                if truth[i - 1] != guess[j - 1]:
+                    counts[truth[i - 1], guess[j - 1]] += 1
+                i, j = i - 1, j - 1
+            elif i and table[i, j] == table[i - 1, j] + 1:
+                counts[truth[i - 1], ""] += 1
+                i -= 1
+            else:
+                counts["", guess[j - 1]] += 1
+                j -= 1
+    return counts
 
 
 def character_error_rate(truths: Sequence[str], guesses: Sequence[str]) -> float:
@@ -533,6 +576,23 @@ def is_word_model(path: Path | str) -> bool:
         return False
 
 
+def _missing(path: Path) -> ModelNotFoundError:
+    return ModelNotFoundError(f"{path} not found: create it with notebooks/11_crnn_ctc.ipynb or "
+                              f"`python -m hcr_utils train words --out {path}`")
+
+
+def find_reader(models_dir: Path | str | None = None) -> Path:
+    """Your line reader ``models_dir / MODEL_NAME`` (default ``config.models_dir()``) if you trained one, else the shipped one.
+
+    Raises:
+        ModelNotFoundError: neither exists; the message names what creates it.
+    """
+    try:
+        return find_model(MODEL_NAME, models_dir)
+    except ModelNotFoundError:
+        raise _missing(Path(models_dir if models_dir is not None else config.models_dir()) / MODEL_NAME) from None
+
+
 def _compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     """Frame probabilities through a traced function (any batch size and width): milliseconds per line."""
 
@@ -565,8 +625,7 @@ class WordReader:
         path = Path(path)
         for needed in (path, labels_path(path)):
             if not needed.exists():
-                raise ModelNotFoundError(f"{needed} not found: create it with notebooks/11_crnn_ctc.ipynb or "
-                                         f"`python -m hcr_utils train words --out {path}`")
+                raise _missing(needed)
         if not is_word_model(path):
             raise ValueError(f"{path} is not a line reader (its labels file has no \"kind\": \"words\")")
         info = json.loads(labels_path(path).read_text())

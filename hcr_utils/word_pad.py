@@ -1,0 +1,189 @@
+"""The word pad: write a word (or any line of characters) on a wide canvas and watch the CRNN read it live.
+
+Like the character pad (:mod:`hcr_utils.widget`), it keeps the strokes in
+Python, rasterises them with a round brush and reads them after every stroke,
+and now and then while you write; it shows each character read with its
+probability, and the word of the shipped list that the line most likely writes.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+from ipycanvas import Canvas, hold_canvas
+from PIL import Image
+
+from . import config
+from .inference import ModelNotFoundError, describe_source
+from .strokes import thin
+from .widget import INK, LIVE_INTERVAL_S, PAPER, TOUCH_STYLE, Point, render_strokes, resend_canvas_switch
+from .words import LINE_HEIGHT, Lexicon, LineReading, WordReader, find_reader
+
+WIDTH, HEIGHT = 840, 200  # canvas pixels: room for a word of ten letters
+BRUSH_WIDTH = 16  # pen diameter: strokes as thick, relative to a letter 120 pixels tall, as EMNIST's
+WRITE_PROMPT = "Write a word"
+
+
+def line_strokes(line: np.ndarray, margin: int = 20) -> list[list[Point]]:
+    """A 28×W white-on-black line as pad strokes: its ink thinned to centre lines (a dot per pixel), as tall as the canvas.
+
+    Used to write real test lines on the pad, to test and time it; what does not fit the canvas's width is dropped.
+    """
+    big = np.asarray(Image.fromarray(line).resize((line.shape[1] * 4, LINE_HEIGHT * 4), Image.Resampling.BICUBIC))
+    rows, cols = np.nonzero(thin(big > 128))
+    scale = (HEIGHT - 2 * margin) / (4 * LINE_HEIGHT)
+    return [[(margin + c * scale, margin + r * scale)] for r, c in zip(rows, cols) if margin + c * scale < WIDTH]
+
+
+def characters_html(characters: Sequence[tuple[str, float]]) -> str:
+    """Each character read, in a box shaded by its probability, with the probability under it."""
+    boxes = []
+    for char, prob in characters:
+        colour = "#2a7ab9" if prob >= 0.8 else "#d08a1c" if prob >= 0.5 else "#c0392b"
+        boxes.append(f'<div class="hcr-read-char" style="display:inline-block;text-align:center;margin:2px">'
+                     f'<div class="hcr-char" style="font:bold 30px monospace;width:34px;border-bottom:4px solid '
+                     f'{colour}">{html.escape(char)}</div>'
+                     f'<div style="font:11px monospace;color:{colour}">{100 * prob:.0f}%</div></div>')
+    return '<div class="hcr-line">' + "".join(boxes) + "</div>"
+
+
+class WordPad(widgets.VBox):
+    """A wide canvas, Clear/Undo, the characters read with their probabilities, and the likeliest word of the list."""
+
+    def __init__(self, models_dir: Path | str | None = None, lexicon: Lexicon | None = None) -> None:
+        super().__init__()
+        self.add_class("hcr-word-pad")
+        self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
+        self.strokes: list[list[Point]] = []
+        self.reading: LineReading | None = None
+        self.word: str | None = None  # the word of the list that the drawing most likely writes
+        self._lexicon = lexicon
+        self._reader: WordReader | None = None
+        self._drawing = False
+        self._last_read = 0.0
+
+        self.canvas = Canvas(width=WIDTH, height=HEIGHT, sync_image_data=False,
+                             layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"))
+        self.canvas.add_class("hcr-canvas")
+        self.canvas.on_client_ready(self._on_client_ready)
+        self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
+        self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
+        self.characters = widgets.HTML()
+        self.word_html = widgets.HTML()
+        self.word_html.add_class("hcr-word")
+        self.status = widgets.HTML()
+        self.status.add_class("hcr-status")
+        self.source = widgets.HTML()
+        self.source.add_class("hcr-source")
+
+        for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
+                                  (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
+            register(handler)
+        for handler, register in ((self._start, self.canvas.on_touch_start), (self._move, self.canvas.on_touch_move),
+                                  (self._end, self.canvas.on_touch_end), (self._end, self.canvas.on_touch_cancel)):
+            register(lambda touches, handler=handler: handler(*touches[0]) if touches else self._end())
+        self.clear_button.on_click(lambda _: self.clear())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.children = [widgets.HTML(TOUCH_STYLE), self.canvas, widgets.HBox([self.clear_button, self.undo_button]),
+                         self.characters, self.word_html, self.status, self.source]
+        self._paint()
+        self.read()
+
+    def _start(self, x: float, y: float) -> None:
+        self._drawing = True
+        self.strokes.append([(x, y)])
+        self.canvas.fill_style = INK
+        self.canvas.fill_circle(x, y, BRUSH_WIDTH / 2)
+
+    def _move(self, x: float, y: float) -> None:
+        if not self._drawing:
+            return
+        (x0, y0), stroke = self.strokes[-1][-1], self.strokes[-1]
+        stroke.append((x, y))
+        self.canvas.stroke_style = INK
+        self.canvas.stroke_line(x0, y0, x, y)
+        if time.monotonic() - self._last_read >= LIVE_INTERVAL_S:
+            self.read()
+
+    def _end(self, x: float | None = None, y: float | None = None) -> None:
+        if self._drawing:
+            self._drawing = False
+            self.read()
+
+    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
+        """Draw ``strokes`` as the mouse would (pen down, moves, pen up): for demos without a browser."""
+        for stroke in strokes:
+            self._start(*stroke[0])
+            for x, y in stroke[1:]:
+                self._move(x, y)
+            self._end()
+
+    def clear(self) -> None:
+        """Wipe the canvas and the reading."""
+        self.strokes.clear()
+        self._drawing = False
+        self._paint()
+        self.read()
+
+    def undo(self) -> None:
+        """Remove the last stroke and read what is left."""
+        if self.strokes:
+            self.strokes.pop()
+        self._drawing = False
+        self._paint()
+        self.read()
+
+    def _paint(self) -> None:
+        """Redraw the canvas from the strokes the pad holds."""
+        with hold_canvas():
+            self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
+            self.canvas.fill_style = PAPER
+            self.canvas.fill_rect(0, 0, WIDTH, HEIGHT)
+            self.canvas.stroke_style = self.canvas.fill_style = INK
+            for stroke in self.strokes:
+                if len(stroke) > 1:
+                    self.canvas.stroke_lines(stroke)
+                else:
+                    self.canvas.fill_circle(*stroke[0], BRUSH_WIDTH / 2)
+
+    def _on_client_ready(self) -> None:
+        """A page has (re)connected: it shows an empty canvas, so draw everything again."""
+        resend_canvas_switch(self.canvas)
+        self._paint()
+
+    def reader(self) -> WordReader:
+        """Your word model from ``models_dir`` if you trained one, else the shipped one; loaded once."""
+        if self._reader is None:
+            path = find_reader(self.models_dir)
+            self._reader = WordReader.load(path)
+            if self._lexicon is not None:
+                self._reader = WordReader(self._reader.model, self._reader.classes, self._lexicon)
+            self.source.value = f'<small style="color:#666">Reading with {html.escape(describe_source(path))}</small>'
+        return self._reader
+
+    def read(self) -> None:
+        """Show the characters read with their probabilities and the likeliest word, or say what is wrong."""
+        self._last_read = time.monotonic()
+        self.reading, self.word = None, None
+        try:
+            reader = self.reader()
+            if not self.strokes:
+                self._show(WRITE_PROMPT)
+                return
+            self.reading = reader.read_with_scores(render_strokes(self.strokes, (WIDTH, HEIGHT), BRUSH_WIDTH))
+            self.word = reader.lexicon.decode(self.reading.probabilities, reader.classes)
+            self._show("")
+        except (ModelNotFoundError, ValueError) as err:  # ValueError covers blank pictures (BlankImageError)
+            self._show(str(err)[:1].upper() + str(err)[1:])
+
+    def _show(self, message: str) -> None:
+        self.characters.value = characters_html(self.reading.characters if self.reading else [])
+        self.word_html.value = ("" if self.reading is None else
+                                f"In the word list: <b>{html.escape(self.word)}</b>" if self.word else
+                                "No word of the list fits")
+        self.status.value = f'<span style="color:#a33">{html.escape(message)}</span>' if message else ""
