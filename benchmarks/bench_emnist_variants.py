@@ -32,10 +32,7 @@ from hcr_utils.training import RECIPES, Recipe, train_recipe
 def variant(text: str) -> tuple[str, Recipe]:
     """Parse ``NAME=JSON`` into a name and the EMNIST recipe with those fields replaced."""
     name, _, overrides = text.partition("=")
-    changes = json.loads(overrides or "{}")
-    base = RECIPES["emnist"]
-    changes["model"] = {**base.model, **changes.get("model", {})}
-    return name, dataclasses.replace(base, **changes)
+    return name, RECIPES["emnist"].changed(**json.loads(overrides or "{}"))
 
 
 def main() -> None:

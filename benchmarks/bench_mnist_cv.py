@@ -32,10 +32,7 @@ from hcr_utils.training import RECIPES, Recipe, train_recipe
 def variant(text: str) -> tuple[str, Recipe]:
     """Parse ``NAME=JSON`` into a name and the MNIST recipe with those fields replaced."""
     name, _, overrides = text.partition("=")
-    changes = json.loads(overrides or "{}")
-    base = RECIPES["mnist"]
-    changes["model"] = {**base.model, **changes.get("model", {})}
-    return name, dataclasses.replace(base, **changes)
+    return name, RECIPES["mnist"].changed(**json.loads(overrides or "{}"))
 
 
 def cross_validate(images: np.ndarray, labels: np.ndarray, recipe: Recipe, folds: int) -> dict:

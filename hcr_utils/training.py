@@ -48,6 +48,11 @@ class Recipe:
         """The same recipe with a budget of ``images`` (unchanged if None)."""
         return self if images is None else replace(self, images=images)
 
+    def changed(self, **changes: Any) -> Recipe:
+        """The same recipe with some fields replaced; ``model`` entries are merged into the recipe's own."""
+        model = {**self.model, **changes.pop("model", {})}
+        return replace(self, model=model, **changes)
+
 
 RECIPES: dict[str, Recipe] = {
     "mnist": Recipe(model={"convs_per_block": 1}, images=120_000),

@@ -74,6 +74,9 @@ def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     # the same budget buys fewer epochs of a bigger training set, and never less than one
     assert mnist.with_images(120_000).epochs_for(4_000) == 30 and mnist.with_images(120_000).epochs_for(60_000) == 2
     assert mnist.with_images(1_000).epochs_for(60_000) == 1
+    wider = mnist.changed(batch_size=512, model={"dropout": 0.5})
+    assert wider.model == {**mnist.model, "dropout": 0.5} and wider.batch_size == 512
+    assert "dropout" not in mnist.model and mnist.batch_size == 64  # the original is untouched
 
 
 def test_top_k_accuracy() -> None:

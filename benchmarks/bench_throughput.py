@@ -1,0 +1,108 @@
+"""Images per second of the EMNIST recipe's training, lever by lever, measured side by side; prints JSON lines.
+
+    python benchmarks/bench_throughput.py --data ../shared/data [--rounds 3] [--images 12800] [--only base bs512]
+
+This CPU's speed varies up to 2× from one run to the next, so each lever is
+timed in the same process, in turn with all the others, for several rounds;
+the ratio to today's recipe (``base``) in each round is what counts. Each
+timing is one epoch of ``--images`` development training images through
+``fit``, after a short warm-up that traces the graph. Accuracy is not measured
+here: levers that change the network or the batch must also be checked for
+accuracy per epoch (``bench_emnist_variants.py --validation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hcr_utils.datasets import load_emnist
+from hcr_utils.models import build_cnn
+from hcr_utils.training import RECIPES, Recipe, compile_model
+
+BASE = RECIPES["emnist"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Lever:
+    """One way of training the recipe's network: its recipe and how ``fit`` is called."""
+
+    recipe: Recipe = BASE
+    policy: str = "float32"  # "mixed_bfloat16": bfloat16 compute, float32 weights
+    jit_compile: bool = False
+    steps_per_execution: int = 1
+    tf_data: bool = False  # feed fit a shuffled, batched, prefetched tf.data pipeline instead of arrays
+
+
+LEVERS: dict[str, Lever] = {
+    "base": Lever(),
+    "batch 256": Lever(BASE.changed(batch_size=256)),
+    "batch 512": Lever(BASE.changed(batch_size=512)),
+    "bfloat16": Lever(policy="mixed_bfloat16"),
+    "steps_per_execution 8": Lever(steps_per_execution=8),
+    "tf.data pipeline": Lever(tf_data=True),
+    "no augmentation (its cost)": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0})),
+    "XLA (jit_compile), no augmentation": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True),
+    "16 filters at 28×28": Lever(BASE.changed(model={"filters": (16, 64, 128)})),
+    "16 filters at 28×28, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (16, 64, 128)})),
+    "narrower 24-48-96, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (24, 48, 96)})),
+    "two convs per stage": Lever(BASE.changed(model={"convs_per_block": 2})),
+}
+
+
+def images_per_second(lever: Lever, x: np.ndarray, y: np.ndarray) -> float:
+    """One timed epoch of ``x`` through ``fit`` with ``lever``, after a warm-up of ten batches."""
+    keras.mixed_precision.set_global_policy(lever.policy)
+    try:
+        keras.backend.clear_session()
+        model = build_cnn(47, **lever.recipe.model)
+        compile_model(model, lever.recipe, 1000)
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                      jit_compile=lever.jit_compile, steps_per_execution=lever.steps_per_execution)
+        batch = lever.recipe.batch_size
+        if lever.tf_data:
+            data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch).prefetch(tf.data.AUTOTUNE)
+            model.fit(data.take(10), epochs=1, verbose=0)
+            start = time.perf_counter()
+            model.fit(data, epochs=1, verbose=0)
+        else:
+            model.fit(x[: 10 * batch], y[: 10 * batch], batch_size=batch, epochs=1, verbose=0)
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        return len(x) / (time.perf_counter() - start)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with emnist-dev/")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--images", type=int, default=12_800, help="images per timed epoch")
+    parser.add_argument("--only", nargs="*", choices=list(LEVERS), help="levers to time (base is always timed)")
+    args = parser.parse_args()
+    data = load_emnist("balanced", args.data / "emnist-dev")
+    x = data.x_train[: args.images, ..., None].astype("float32")
+    y = keras.utils.to_categorical(data.y_train[: args.images], 47)
+    names = ["base", *[name for name in (args.only or LEVERS) if name != "base"]]
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        for name in names:
+            rates[name].append(images_per_second(LEVERS[name], x, y))
+            print(json.dumps({"round": round_, "lever": name, "images_per_second": round(rates[name][-1])}), flush=True)
+    for name in names:
+        ratios = np.array(rates[name]) / np.array(rates["base"])
+        print(json.dumps({"lever": name, "images_per_second_median": round(float(np.median(rates[name]))),
+                          "ratio_to_base_median": round(float(np.median(ratios)), 2),
+                          "ratio_per_round": [round(float(r), 2) for r in ratios]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
