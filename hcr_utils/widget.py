@@ -94,93 +94,32 @@ def resend_canvas_switch(canvas: Canvas) -> None:
     canvas._canvas_manager._current_canvas = None
 
 
-class DrawingPad(widgets.HBox):
-    """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw.
+class StrokePad:
+    """The pen of a pad, shared by :class:`DrawingPad` and the word pad: strokes kept in Python and read on the fly.
 
-    In Characters mode the answers can be restricted to digits or letters. A
-    picture that is not one character gets "I can't read this" instead of
-    guesses. Under the guesses you can say what the character really was: the
-    drawing is saved to ``samples_path`` (default ``data/my_handwriting.jsonl``)
-    for notebook 09 to teach the model your handwriting.
+    A pad sets ``canvas``, ``strokes`` (empty), ``brush_width``, ``_drawing``
+    and ``_last_read``, calls :meth:`_listen` once, and defines ``read`` and
+    ``_paint`` (which calls :meth:`_paint_strokes`).
     """
 
-    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits",
-                 samples_path: Path | str | None = None) -> None:
-        super().__init__(layout=widgets.Layout(align_items="flex-start"))
-        self.add_class("hcr-pad")
-        self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
-        self.samples_path = Path(samples_path) if samples_path is not None else default_path()
-        self.strokes: list[list[Point]] = []
-        self.predictions: list[tuple[str, float]] = []
-        self.seen: np.ndarray | None = None  # the 28×28 image the model read last
-        self.picture: np.ndarray | None = None  # an uploaded photo, read while nothing is drawn
-        self._recognizers: dict[str, Recognizer] = {}
-        self._sources: dict[str, str] = {}
-        self._drawing = False
-        self._last_read = 0.0
+    brush_width = BRUSH_WIDTH
 
-        self.canvas = Canvas(width=SIZE, height=SIZE, sync_image_data=False,
-                             layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"))
-        self.canvas.add_class("hcr-canvas")
-        self.canvas.on_client_ready(self._on_client_ready)
-        self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
-                                          tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
-        self.answers = widgets.ToggleButtons(options=ANSWERS, value="all", style={"button_width": "80px"},
-                                             tooltips=["any of the model's characters", "0-9 only", "letters only"])
-        self.answers.add_class("hcr-answers")
-        self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
-        self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload",
-                                         layout=widgets.Layout(width="130px"))
-        self.bars = widgets.HTML()
-        self.seen_image = widgets.Image(format="png", width=112, height=112)
-        self.status = widgets.HTML()
-        self.status.add_class("hcr-status")
-        self.source = widgets.HTML()  # whose model reads the drawing: yours, or the shipped one
-        self.source.add_class("hcr-source")
-        self.truth = widgets.Text(placeholder="it was…", layout=widgets.Layout(width="80px"))
-        self.truth.add_class("hcr-truth")
-        self.save_button = widgets.Button(description="Save", icon="save", layout=widgets.Layout(width="80px"),
-                                          tooltip="keep this drawing with the right character, to teach the model")
-        self.feedback = widgets.HTML()
-        self.feedback.add_class("hcr-feedback")
-
+    def _listen(self) -> None:
+        """Send the canvas's mouse and touch events to the pen."""
         for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
                                   (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
             register(handler)
         for handler, register in ((self._start, self.canvas.on_touch_start), (self._move, self.canvas.on_touch_move),
                                   (self._end, self.canvas.on_touch_end), (self._end, self.canvas.on_touch_cancel)):
             register(lambda touches, handler=handler: handler(*touches[0]) if touches else self._end())
-        self.clear_button.on_click(lambda _: self.clear())
-        self.undo_button.on_click(lambda _: self.undo())
-        self.mode.observe(lambda _: self.read(), names="value")
-        self.answers.observe(lambda _: self.read(), names="value")
-        self.upload.observe(self._on_upload, names="value")
-        self.save_button.on_click(lambda _: self.save_correction())
-        self.truth.on_submit(lambda _: self.save_correction())
+        self.canvas.on_client_ready(self._on_client_ready)
 
-        self.children = [
-            widgets.VBox([widgets.HTML(TOUCH_STYLE), self.mode, self.answers, self.canvas,
-                          widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
-            widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, self.status,
-                          widgets.HTML("<b>What the model saw</b>"), self.seen_image,
-                          widgets.HBox([widgets.HTML("Not right? It was&nbsp;"), self.truth, self.save_button]),
-                          self.feedback, self.source],
-                         layout=widgets.Layout(margin="0 0 0 16px", width="320px")),
-        ]
-        self._paint()
-        self.read()
-
-    # --- drawing ---------------------------------------------------------------------------
     def _start(self, x: float, y: float) -> None:
         """Pen down: begin a stroke (a dot until the pen moves)."""
-        if self.picture is not None:
-            self.picture = None
-            self._paint()  # wipes the uploaded picture shown on the canvas
         self._drawing = True
         self.strokes.append([(x, y)])
         self.canvas.fill_style = INK
-        self.canvas.fill_circle(x, y, BRUSH_WIDTH / 2)
+        self.canvas.fill_circle(x, y, self.brush_width / 2)
 
     def _move(self, x: float, y: float) -> None:
         """Pen moves: extend the stroke; read the drawing at most every LIVE_INTERVAL_S."""
@@ -208,9 +147,8 @@ class DrawingPad(widgets.HBox):
             self._end()
 
     def clear(self) -> None:
-        """Wipe the canvas (drawing or uploaded picture) and the guesses."""
+        """Wipe the canvas and what was read."""
         self.strokes.clear()
-        self.picture = None
         self._drawing = False
         self._paint()
         self.read()
@@ -223,27 +161,116 @@ class DrawingPad(widgets.HBox):
         self._paint()
         self.read()
 
+    def _paint_strokes(self) -> None:
+        """Draw the strokes the pad holds with its brush (inside the caller's ``hold_canvas``)."""
+        self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = self.brush_width, "round", "round"
+        self.canvas.stroke_style = self.canvas.fill_style = INK
+        for stroke in self.strokes:
+            if len(stroke) > 1:
+                self.canvas.stroke_lines(stroke)
+            else:
+                self.canvas.fill_circle(*stroke[0], self.brush_width / 2)
+
+    def _on_client_ready(self) -> None:
+        """A page has (re)connected (Voilà, a browser reload): it shows an empty canvas, so draw everything again."""
+        resend_canvas_switch(self.canvas)
+        self._paint()
+
+
+class DrawingPad(StrokePad, widgets.HBox):
+    """Canvas, Clear/Undo, digits/characters choice, upload, top-3 bars and the 28×28 image the model saw.
+
+    In Characters mode the answers can be restricted to digits or letters. A
+    picture that is not one character gets "I can't read this" instead of
+    guesses. Under the guesses you can say what the character really was: the
+    drawing is saved to ``samples_path`` (default ``data/my_handwriting.jsonl``)
+    for notebook 09 to teach the model your handwriting.
+    """
+
+    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits",
+                 samples_path: Path | str | None = None) -> None:
+        super().__init__(layout=widgets.Layout(align_items="flex-start"))
+        self.add_class("hcr-pad")
+        self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
+        self.samples_path = Path(samples_path) if samples_path is not None else default_path()
+        self.strokes: list[list[Point]] = []
+        self.predictions: list[tuple[str, float]] = []
+        self.seen: np.ndarray | None = None  # the 28×28 image the model read last
+        self.picture: np.ndarray | None = None  # an uploaded photo, read while nothing is drawn
+        self._recognizers: dict[str, Recognizer] = {}
+        self._sources: dict[str, str] = {}
+        self._drawing = False
+        self._last_read = 0.0
+
+        self.canvas = Canvas(width=SIZE, height=SIZE, sync_image_data=False,
+                             layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"))
+        self.canvas.add_class("hcr-canvas")
+        self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
+                                          tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
+        self.answers = widgets.ToggleButtons(options=ANSWERS, value="all", style={"button_width": "80px"},
+                                             tooltips=["any of the model's characters", "0-9 only", "letters only"])
+        self.answers.add_class("hcr-answers")
+        self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
+        self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload",
+                                         layout=widgets.Layout(width="130px"))
+        self.bars = widgets.HTML()
+        self.seen_image = widgets.Image(format="png", width=112, height=112)
+        self.status = widgets.HTML()
+        self.status.add_class("hcr-status")
+        self.source = widgets.HTML()  # whose model reads the drawing: yours, or the shipped one
+        self.source.add_class("hcr-source")
+        self.truth = widgets.Text(placeholder="it was…", layout=widgets.Layout(width="80px"))
+        self.truth.add_class("hcr-truth")
+        self.save_button = widgets.Button(description="Save", icon="save", layout=widgets.Layout(width="80px"),
+                                          tooltip="keep this drawing with the right character, to teach the model")
+        self.feedback = widgets.HTML()
+        self.feedback.add_class("hcr-feedback")
+
+        self._listen()
+        self.clear_button.on_click(lambda _: self.clear())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.mode.observe(lambda _: self.read(), names="value")
+        self.answers.observe(lambda _: self.read(), names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.save_button.on_click(lambda _: self.save_correction())
+        self.truth.on_submit(lambda _: self.save_correction())
+
+        self.children = [
+            widgets.VBox([widgets.HTML(TOUCH_STYLE), self.mode, self.answers, self.canvas,
+                          widgets.HBox([self.clear_button, self.undo_button, self.upload])]),
+            widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, self.status,
+                          widgets.HTML("<b>What the model saw</b>"), self.seen_image,
+                          widgets.HBox([widgets.HTML("Not right? It was&nbsp;"), self.truth, self.save_button]),
+                          self.feedback, self.source],
+                         layout=widgets.Layout(margin="0 0 0 16px", width="320px")),
+        ]
+        self._paint()
+        self.read()
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _start(self, x: float, y: float) -> None:
+        """Pen down: an uploaded picture on the canvas makes way for the drawing."""
+        if self.picture is not None:
+            self.picture = None
+            self._paint()  # wipes the uploaded picture shown on the canvas
+        super()._start(x, y)
+
+    def clear(self) -> None:
+        """Wipe the canvas (drawing or uploaded picture) and the guesses."""
+        self.picture = None
+        super().clear()
+
     def _paint(self) -> None:
         """Redraw the canvas from what the pad holds: paper, the brush, and the strokes or the uploaded picture."""
         with hold_canvas():
-            self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, SIZE, SIZE)
             if self.picture is not None and not self.strokes:
                 shown = Image.fromarray(self.picture).convert("RGB")
                 shown.thumbnail((SIZE, SIZE))
                 self.canvas.put_image_data(np.asarray(shown), (SIZE - shown.width) // 2, (SIZE - shown.height) // 2)
-            self.canvas.stroke_style = self.canvas.fill_style = INK
-            for stroke in self.strokes:
-                if len(stroke) > 1:
-                    self.canvas.stroke_lines(stroke)
-                else:
-                    self.canvas.fill_circle(*stroke[0], BRUSH_WIDTH / 2)
-
-    def _on_client_ready(self) -> None:
-        """A page has (re)connected (Voilà, a browser reload): it shows an empty canvas, so draw everything again."""
-        resend_canvas_switch(self.canvas)
-        self._paint()
+            self._paint_strokes()
 
     # --- reading -------------------------------------------------------------------------
     def recognizer(self) -> Recognizer:

@@ -21,7 +21,7 @@ from PIL import Image
 from . import config
 from .inference import ModelNotFoundError, describe_source
 from .strokes import thin
-from .widget import INK, LIVE_INTERVAL_S, PAPER, TOUCH_STYLE, Point, render_strokes, resend_canvas_switch
+from .widget import PAPER, TOUCH_STYLE, Point, StrokePad, render_strokes
 from .words import LINE_HEIGHT, Lexicon, LineReading, WordReader, find_reader
 
 WIDTH, HEIGHT = 840, 200  # canvas pixels: room for a word of ten letters
@@ -52,8 +52,10 @@ def characters_html(characters: Sequence[tuple[str, float]]) -> str:
     return '<div class="hcr-line">' + "".join(boxes) + "</div>"
 
 
-class WordPad(widgets.VBox):
+class WordPad(StrokePad, widgets.VBox):
     """A wide canvas, Clear/Undo, the characters read with their probabilities, and the likeliest word of the list."""
+
+    brush_width = BRUSH_WIDTH
 
     def __init__(self, models_dir: Path | str | None = None, lexicon: Lexicon | None = None) -> None:
         super().__init__()
@@ -70,7 +72,6 @@ class WordPad(widgets.VBox):
         self.canvas = Canvas(width=WIDTH, height=HEIGHT, sync_image_data=False,
                              layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"))
         self.canvas.add_class("hcr-canvas")
-        self.canvas.on_client_ready(self._on_client_ready)
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
         self.characters = widgets.HTML()
@@ -81,12 +82,7 @@ class WordPad(widgets.VBox):
         self.source = widgets.HTML()
         self.source.add_class("hcr-source")
 
-        for handler, register in ((self._start, self.canvas.on_mouse_down), (self._move, self.canvas.on_mouse_move),
-                                  (self._end, self.canvas.on_mouse_up), (self._end, self.canvas.on_mouse_out)):
-            register(handler)
-        for handler, register in ((self._start, self.canvas.on_touch_start), (self._move, self.canvas.on_touch_move),
-                                  (self._end, self.canvas.on_touch_end), (self._end, self.canvas.on_touch_cancel)):
-            register(lambda touches, handler=handler: handler(*touches[0]) if touches else self._end())
+        self._listen()
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
         self.children = [widgets.HTML(TOUCH_STYLE), self.canvas, widgets.HBox([self.clear_button, self.undo_button]),
@@ -94,67 +90,12 @@ class WordPad(widgets.VBox):
         self._paint()
         self.read()
 
-    def _start(self, x: float, y: float) -> None:
-        self._drawing = True
-        self.strokes.append([(x, y)])
-        self.canvas.fill_style = INK
-        self.canvas.fill_circle(x, y, BRUSH_WIDTH / 2)
-
-    def _move(self, x: float, y: float) -> None:
-        if not self._drawing:
-            return
-        (x0, y0), stroke = self.strokes[-1][-1], self.strokes[-1]
-        stroke.append((x, y))
-        self.canvas.stroke_style = INK
-        self.canvas.stroke_line(x0, y0, x, y)
-        if time.monotonic() - self._last_read >= LIVE_INTERVAL_S:
-            self.read()
-
-    def _end(self, x: float | None = None, y: float | None = None) -> None:
-        if self._drawing:
-            self._drawing = False
-            self.read()
-
-    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
-        """Draw ``strokes`` as the mouse would (pen down, moves, pen up): for demos without a browser."""
-        for stroke in strokes:
-            self._start(*stroke[0])
-            for x, y in stroke[1:]:
-                self._move(x, y)
-            self._end()
-
-    def clear(self) -> None:
-        """Wipe the canvas and the reading."""
-        self.strokes.clear()
-        self._drawing = False
-        self._paint()
-        self.read()
-
-    def undo(self) -> None:
-        """Remove the last stroke and read what is left."""
-        if self.strokes:
-            self.strokes.pop()
-        self._drawing = False
-        self._paint()
-        self.read()
-
     def _paint(self) -> None:
         """Redraw the canvas from the strokes the pad holds."""
         with hold_canvas():
-            self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = BRUSH_WIDTH, "round", "round"
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, WIDTH, HEIGHT)
-            self.canvas.stroke_style = self.canvas.fill_style = INK
-            for stroke in self.strokes:
-                if len(stroke) > 1:
-                    self.canvas.stroke_lines(stroke)
-                else:
-                    self.canvas.fill_circle(*stroke[0], BRUSH_WIDTH / 2)
-
-    def _on_client_ready(self) -> None:
-        """A page has (re)connected: it shows an empty canvas, so draw everything again."""
-        resend_canvas_switch(self.canvas)
-        self._paint()
+            self._paint_strokes()
 
     def reader(self) -> WordReader:
         """Your word model from ``models_dir`` if you trained one, else the shipped one; loaded once."""
