@@ -72,9 +72,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _picture(path: Path):
+    """The pixels of an image file; ValueError (one line) when it cannot be read or is not an image."""
+    from .preprocessing import decode_image
+
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ValueError(f"cannot read the file ({err.strerror})") from None
+    return decode_image(data)
+
+
 def _predict_lines(args: argparse.Namespace) -> int:
     """A word model reads each image as one line: the text, then each character's probability (or the word of the list)."""
-    from .preprocessing import decode_image
     from .words import WordReader
 
     if args.only or args.refuse:
@@ -83,11 +93,7 @@ def _predict_lines(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            try:
-                image = decode_image(path.read_bytes())
-            except OSError as err:
-                raise ValueError(f"cannot read the file ({err.strerror})") from None
-            reading = reader.read_with_scores(image)
+            reading = reader.read_with_scores(_picture(path))
         except ValueError as err:  # unreadable file, not an image, blank picture
             print(f"error: {path}: {err}", file=sys.stderr)
             status = EXIT_ERROR
@@ -102,7 +108,6 @@ def _predict_lines(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from .inference import Recognizer
-    from .preprocessing import decode_image
     from .words import is_word_model
 
     if is_word_model(args.model):
@@ -113,11 +118,7 @@ def _predict(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise ValueError(f"cannot read the file ({err.strerror})") from None
-            reading = recognizer.read(decode_image(data), k=3, allowed=args.only)
+            reading = recognizer.read(_picture(path), k=3, allowed=args.only)
         except ValueError as err:  # unreadable file, not an image, blank picture
             print(f"error: {path}: {err}", file=sys.stderr)
             status = EXIT_ERROR
