@@ -30,7 +30,7 @@ from scipy import ndimage
 
 from . import config
 from .datasets import Dataset
-from .inference import ModelNotFoundError, find_model, labels_path
+from .inference import ModelNotFoundError, Recognizer, find_model, labels_path
 from .models import _conv_block
 from .preprocessing import INK_THRESHOLD, MIN_EXTENT, BlankImageError, ink_map
 from .training import Recipe, learning_rate_schedule
@@ -713,10 +713,10 @@ def segment(line: np.ndarray, split_width: float = 0.9, overlap: float = 0.5) ->
     return cut
 
 
-def read_by_segments(recognizer, line: np.ndarray) -> str:
-    """Segment-then-read: each piece of a prepared 28×W line read by a character ``Recognizer``."""
+def read_by_segments(recognizer: Recognizer, line: np.ndarray, split_width: float = 0.9) -> str:
+    """Segment-then-read: each piece of a prepared 28×W line (see :func:`segment`) read by a character ``Recognizer``."""
     pieces = []
-    for left, right in segment(line):
+    for left, right in segment(line, split_width):
         try:
             pieces.append(recognizer.prepare(np.pad(line[:, left:right], 2)))
         except BlankImageError:  # a piece with too little ink to be a character
