@@ -314,7 +314,7 @@ class WordRecipe:
     batch_size: int = 32
     learning_rate: float = 1e-3
     warmup_share: float = 0.05
-    word_share: float = 0.5  # share of lines that write a word of the list; the others are random characters
+    word_share: float = 0.2  # share of lines that write a word of the list; the others are random characters
     max_length: int = 10  # random lines hold 1 to this many characters
     sequence: str = "lstm"
     units: int = 128
