@@ -99,7 +99,7 @@ def _predict_lines(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
             continue
         if args.word:
-            word = reader.lexicon.decode(reading.probabilities, reader.classes)
+            word = reader.word(reading.probabilities)
             print(f"{path}\t{word if word else 'no word of the list fits'}")
         else:
             print(f"{path}\t{reading.text}\t" + "  ".join(f"{char} {prob:.3f}" for char, prob in reading.characters))

@@ -117,7 +117,7 @@ class WordPad(StrokePad, widgets.VBox):
                 self._show(WRITE_PROMPT)
                 return
             self.reading = reader.read_with_scores(render_strokes(self.strokes, (WIDTH, HEIGHT), BRUSH_WIDTH))
-            self.word = reader.lexicon.decode(self.reading.probabilities, reader.classes)
+            self.word = reader.word(self.reading.probabilities)
             self._show("")
         except (ModelNotFoundError, ValueError) as err:  # ValueError covers blank pictures (BlankImageError)
             self._show(str(err)[:1].upper() + str(err)[1:])

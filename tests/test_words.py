@@ -16,8 +16,8 @@ from hcr_utils.inference import SHIPPED_MODELS_DIR, Recognizer
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.word_pad import WRITE_PROMPT, WordPad, line_strokes
 from hcr_utils.words import (LINE_HEIGHT, MODEL_NAME, STRIDE, Lexicon, LineMaker, LineStyle, WordReader, beam_decode,
-                             character_error_rate, edit_distance, greedy_decode, labels_text, line_input,
-                             read_by_segments, segment, text_labels, word_list)
+                             character_error_rate, correct_prior, edit_distance, greedy_decode, labels_text, line_input,
+                             read_by_segments, segment, text_labels, training_prior, word_list)
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -122,6 +122,20 @@ def test_the_lexicon_decoder_only_answers_words_of_its_list(emnist_sample: Datas
         Lexicon(["don't"])
 
 
+def test_the_prior_correction_undoes_the_letters_that_words_made_common(emnist_sample: Dataset) -> None:
+    classes = emnist_sample.classes
+    prior = training_prior(classes)
+    assert prior.sum() == pytest.approx(1)
+    assert prior[classes.index("0")] < 1 / len(classes) < prior[classes.index("e")]  # no word holds a digit
+    matrix = 0.55 * frames("O", classes) + 0.45 * frames("0", classes)  # an O, or nearly as likely a zero
+    assert labels_text((c for c, _ in greedy_decode(matrix)), classes) == "O"
+    corrected = correct_prior(matrix, prior)
+    assert corrected.sum(axis=1) == pytest.approx(1)
+    assert labels_text((c for c, _ in greedy_decode(corrected)), classes) == "0"
+    uniform = np.full(len(classes), 1 / len(classes))  # a uniform prior and an unscaled blank change nothing
+    assert np.allclose(correct_prior(matrix, uniform, blank_scale=1.0), matrix)
+
+
 def test_character_error_rate_counts_edits_per_character() -> None:
     assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
     assert character_error_rate(["abc", "de"], ["abd", "de"]) == pytest.approx(1 / 5)
@@ -135,6 +149,13 @@ def test_the_shipped_reader_reads_test_lines(reader: WordReader, test_lines, emn
     truths = test_lines.texts(emnist_sample.classes)
     assert character_error_rate(truths, reader.texts(test_lines.images)) < 0.25
     assert character_error_rate(truths, [reader.read(image) for image in test_lines.images]) < 0.25
+
+
+def test_the_corrected_reading_makes_fewer_errors_on_random_lines(reader: WordReader, emnist_sample: Dataset) -> None:
+    lines = LineMaker(emnist_sample, "test").random_lines(200, seed=3)
+    truths = lines.texts(emnist_sample.classes)
+    plain, corrected = (character_error_rate(truths, reader.texts(lines.images, corrected=c)) for c in (False, True))
+    assert corrected < plain < 0.25
 
 
 def test_read_with_scores_gives_each_character_a_probability(reader: WordReader, test_lines) -> None:
