@@ -7,7 +7,9 @@
 Each ``--variant NAME=JSON`` replaces fields of ``RECIPES["emnist"]`` (``model``
 entries are merged into the recipe's). Prints one JSON line per variant:
 accuracy, top-3, accuracy with test-time augmentation, training seconds and
-the test accuracy after every epoch; with ``--canvas N`` also the accuracy on N
+the test accuracy after every epoch, and the balanced accuracy (the mean of the
+per-class recalls: what a balanced test measures, also on an unbalanced
+validation split); with ``--canvas N`` also the accuracy on N
 test images redrawn as drawing-pad strokes (as ``bench_inference.py`` does).
 """
 
@@ -64,6 +66,7 @@ def main() -> None:
         print(json.dumps({"variant": name, "scored_on": "validation" if args.validation else "test",
                           "train_n": len(data.x_train), "epochs": len(history.history["loss"]),
                           "accuracy": round(scored.accuracy, 4), "top3": round(scored.top_k(3), 4),
+                          "balanced_accuracy": round(float(np.mean(scored.per_class()["recall"])), 4),
                           "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
                           "train_seconds": round(history.history["seconds"][0]),
                           "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]],

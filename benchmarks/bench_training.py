@@ -5,7 +5,8 @@
 Trains each chapter's final recipe on the development train files with
 ``python -m hcr_utils train``, scores it with ``python -m hcr_utils evaluate``
 and prints one JSON line per dataset with both results and whether the
-targets (MNIST: >= 99.0% in <= 180 s; EMNIST: >= 90.0%, top-3 >= 99% in <= 900 s) were met.
+targets (MNIST: >= 99.2% in <= 180 s, decided by 5-fold cross-validation in bench_mnist_cv.py since
+1,000 test digits cannot tell 99.0% from 99.3%; EMNIST: >= 90.3%, top-3 >= 99.2% in <= 900 s) were met.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 FOLDERS = {"mnist": "mnist-dev", "emnist": "emnist-dev"}
-TARGETS = {"mnist": {"accuracy": 0.99, "seconds": 180}, "emnist": {"accuracy": 0.90, "top3": 0.99, "seconds": 900}}
+TARGETS = {"mnist": {"accuracy": 0.992, "seconds": 180}, "emnist": {"accuracy": 0.903, "top3": 0.992, "seconds": 900}}
 
 
 def run_json(*args: str) -> dict:

@@ -59,8 +59,9 @@ RECIPES: dict[str, Recipe] = {
     "emnist": Recipe(
         model={"batch_norm": True, "dropout": 0.3, "augment": True, "rotation_degrees": 8.0, "shift": 0.05,
                "zoom": 0.05, "stroke_width": 0.5, "head": "flatten"},
-        images=1_160_000,
-        batch_size=128,
+        images=1_380_000,  # batches of 512 train faster than 128 on a CPU: the time saved buys more images
+        batch_size=512,
+        learning_rate=8e-3,  # four times the batch, four times the step (linear scaling)
         balance_classes=True,
         weight_averaging=True,
     ),
