@@ -46,6 +46,25 @@ class RandomStrokeWidth(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="hcr")
+def bilinear_sample(images, rows, cols):
+    """``images`` (batch, height, width, 1) read at fractional ``rows``/``cols`` (batch, height, width); 0 outside.
+
+    Written with gathers on the flattened batch, so it works when the batch size is
+    unknown while ``fit`` traces the graph (``keras.ops.image.map_coordinates`` needs it known).
+    """
+    count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+    flat = ops.reshape(images, (-1,))
+    first = ops.reshape(ops.arange(count) * (height * width), (-1, 1, 1))
+    row0, col0 = ops.floor(rows), ops.floor(cols)
+    result = 0.0
+    for row, row_weight in ((row0, 1.0 - (rows - row0)), (row0 + 1.0, rows - row0)):
+        for col, col_weight in ((col0, 1.0 - (cols - col0)), (col0 + 1.0, cols - col0)):
+            inside = (row >= 0) & (row <= height - 1) & (col >= 0) & (col <= width - 1)
+            index = first + ops.cast(ops.clip(row, 0, height - 1), "int32") * width + ops.cast(ops.clip(col, 0, width - 1), "int32")
+            result = result + ops.take(flat, index) * ops.cast(inside, images.dtype) * row_weight * col_weight
+    return result
+
+
 class RandomAffine(layers.Layer):
     """Random rotation, shift and zoom of each image in one resampling, only while training.
 
@@ -93,9 +112,7 @@ class RandomAffine(layers.Layer):
 
         source_x = per_image(a0) * cols + per_image(a1) * rows + per_image(a2) + field[..., 0]
         source_y = per_image(b0) * cols + per_image(b1) * rows + per_image(b2) + field[..., 1]
-        batch = ops.broadcast_to(per_image(ops.cast(ops.arange(count), "float32")), ops.shape(source_x))
-        warped = ops.image.map_coordinates(images[..., 0], ops.stack([batch, source_y, source_x]), order=1)
-        return warped[..., None]
+        return bilinear_sample(images, source_y, source_x)[..., None]
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -167,6 +167,33 @@ def test_elastic_distortion_bends_ink_only_while_training() -> None:
     assert config["elastic"] == 2.5
 
 
+def test_bilinear_sample_reads_like_map_coordinates_and_traces_with_an_unknown_batch(sample_dir: Path) -> None:
+    import tensorflow as tf
+    from keras import ops
+
+    from hcr_utils.models import bilinear_sample
+
+    images = load_mnist(sample_dir / "mnist").x_train[:4, ..., None].astype("float32")
+    rng = np.random.default_rng(0)
+    rows = rng.uniform(-2, 30, (4, 28, 28)).astype("float32")  # some outside the image: read as 0
+    cols = rng.uniform(-2, 30, (4, 28, 28)).astype("float32")
+    batch = np.broadcast_to(np.arange(4, dtype="float32")[:, None, None], rows.shape)
+    expected = ops.image.map_coordinates(images[..., 0], np.stack([batch, rows, cols]), order=1, fill_mode="constant")
+    assert np.allclose(bilinear_sample(images, rows, cols), expected, atol=1e-3)
+    traced = tf.function(bilinear_sample, input_signature=[tf.TensorSpec((None, 28, 28, 1)),
+                                                           tf.TensorSpec((None, 28, 28)), tf.TensorSpec((None, 28, 28))])
+    assert np.allclose(traced(images, rows, cols), expected, atol=1e-3)
+
+
+def test_elastic_augmentation_trains_through_fit(sample_dir: Path) -> None:
+    digits = load_mnist(sample_dir / "mnist")
+    model = build_cnn(10, filters=(8, 16, 16), dense_units=16, elastic=2.0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    # 80 images in batches of 32: the short last batch makes Keras trace the step again with an unknown batch size
+    history = model.fit(digits.x_train[:80, ..., None], digits.y_train[:80], batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
 def test_shift_views_average_the_image_and_its_four_one_pixel_moves() -> None:
     from hcr_utils.evaluation import SHIFTS, predict_probabilities, shifted
 
