@@ -45,7 +45,6 @@ class RandomStrokeWidth(layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-@keras.saving.register_keras_serializable(package="hcr")
 def bilinear_sample(images, rows, cols):
     """``images`` (batch, height, width, 1) read at fractional ``rows``/``cols`` (batch, height, width); 0 outside.
 
@@ -65,6 +64,7 @@ def bilinear_sample(images, rows, cols):
     return result
 
 
+@keras.saving.register_keras_serializable(package="hcr")
 class RandomAffine(layers.Layer):
     """Random rotation, shift and zoom of each image in one resampling, only while training.
 

@@ -185,13 +185,16 @@ def test_bilinear_sample_reads_like_map_coordinates_and_traces_with_an_unknown_b
     assert np.allclose(traced(images, rows, cols), expected, atol=1e-3)
 
 
-def test_elastic_augmentation_trains_through_fit(sample_dir: Path) -> None:
+def test_elastic_augmentation_trains_through_fit_and_reloads(sample_dir: Path, tmp_path: Path) -> None:
     digits = load_mnist(sample_dir / "mnist")
     model = build_cnn(10, filters=(8, 16, 16), dense_units=16, elastic=2.0)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     # 80 images in batches of 32: the short last batch makes Keras trace the step again with an unknown batch size
     history = model.fit(digits.x_train[:80, ..., None], digits.y_train[:80], batch_size=32, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+    model.save(tmp_path / "elastic.keras")
+    reloaded = keras.models.load_model(tmp_path / "elastic.keras")
+    assert reloaded.get_layer("augmentation").layers[-1].get_config()["elastic"] == 2.0
 
 
 def test_shift_views_average_the_image_and_its_four_one_pixel_moves() -> None:
