@@ -45,6 +45,12 @@ benchmarks: env
 	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/mnist_cnn.keras --data-dir $(DEV_DATA)/mnist-dev --n 1000
 	$(PY) benchmarks/bench_inference.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 2000
 	$(PY) benchmarks/probe_canvas_cues.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 100
+	$(PY) benchmarks/bench_reject.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 4000 --fake 400
+	$(PY) benchmarks/bench_reject.py --model outputs/bench_models/mnist_cnn.keras --data-dir $(DEV_DATA)/mnist-dev --n 1000 --fake 400
+	$(PY) benchmarks/bench_export.py --model outputs/bench_models/emnist_cnn.keras --data-dir $(DEV_DATA)/emnist-dev --n 2000
+	$(PY) benchmarks/bench_words.py --data-dir $(DEV_DATA)/emnist-dev --model saved_models/emnist_words.keras --lines 5000 --repeats 500
+	$(PY) benchmarks/bench_throughput.py --data $(DEV_DATA) --rounds 3
+	$(PY) benchmarks/bench_mnist_cv.py --data $(DEV_DATA) --variant 'before={"images": 120000}' --variant 'final={}'
 
 clean:
 	rm -rf $(VENV) my_models/quick outputs/*.png
