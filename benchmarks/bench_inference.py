@@ -30,6 +30,8 @@ from hcr_utils.inference import ALLOWED, Recognizer
 from hcr_utils.strokes import redraw
 from hcr_utils.widget import BRUSH_WIDTH, SIZE
 
+from latency import percentiles_ms  # benchmarks/latency.py
+
 LATENCY_TARGET_MS = 15.0
 FIDELITY_TARGET_POINTS = 2.0
 
@@ -59,14 +61,7 @@ def fidelity(recognizer: Recognizer, images: np.ndarray, labels: np.ndarray, dra
 
 def latency(recognizer: Recognizer, drawings: list[np.ndarray], repeats: int) -> dict:
     """p50/p95 milliseconds of one ``top_k`` call on a 280×280 drawing, preprocessing included."""
-    for drawing in drawings[:20]:  # warm caches
-        recognizer.read(drawing)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        recognizer.read(drawings[i % len(drawings)])
-        times.append(1000 * (time.perf_counter() - start))
-    p50, p95 = np.percentile(times, [50, 95])
+    p50, p95 = percentiles_ms(recognizer.read, drawings, repeats, warmup=20)
     return {"benchmark": "latency", "repeats": repeats, "image": f"{SIZE}x{SIZE}", "p50_ms": round(float(p50), 2),
             "p95_ms": round(float(p95), 2), "target_p95_ms": LATENCY_TARGET_MS,
             "met": bool(p95 <= LATENCY_TARGET_MS)}

@@ -36,6 +36,8 @@ from hcr_utils.word_pad import BRUSH_WIDTH, HEIGHT, WIDTH, line_strokes
 from hcr_utils.words import (WORD_RECIPE, Lexicon, LineMaker, WordReader, character_error_rate, confusions,
                              greedy_decode, labels_text, read_by_segments, save_reader, train_crnn, word_list)
 
+from latency import percentiles_ms  # benchmarks/latency.py
+
 CER_TO_CHARACTERS = 1.2
 CER_TO_SEGMENTS = 0.5
 WORD_ACCURACY = 0.90
@@ -103,14 +105,7 @@ def latency(reader: WordReader, maker: LineMaker, count: int, repeats: int) -> d
     """p50/p95 milliseconds of ``read`` on 840×200 pad drawings of held-out words written with test images."""
     lines = maker.word_lines(word_list("held_out")[:count], seed=config.SEED)
     drawings = [render_strokes(line_strokes(line), (WIDTH, HEIGHT), BRUSH_WIDTH) for line in lines.images]
-    for drawing in drawings[:10]:  # warm up
-        reader.read(drawing)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        reader.read(drawings[i % len(drawings)])
-        times.append(1000 * (time.perf_counter() - start))
-    p50, p95 = np.percentile(times, [50, 95])
+    p50, p95 = percentiles_ms(reader.read, drawings, repeats, warmup=10)
     return {"benchmark": "latency", "image": f"{WIDTH}x{HEIGHT}", "repeats": repeats, "p50_ms": rounded(p50),
             "p95_ms": rounded(p95), "target_p95_ms": LATENCY_P95_MS, "met": bool(p95 <= LATENCY_P95_MS)}
 
