@@ -24,7 +24,8 @@ from .preprocessing import STYLES, prepare
 from .rejection import features, unreadable
 from .runtime import native_stderr_hidden
 
-CREATED_BY = {
+CREATED_BY = {  # what creates a missing model, by the start of its file name (the first that matches)
+    "emnist_words": "notebooks/11_crnn_ctc.ipynb or `python -m hcr_utils train words --out {path}`",
     "mnist": "notebooks/03_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
     "emnist": "notebooks/05_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }

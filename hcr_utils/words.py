@@ -30,7 +30,7 @@ from scipy import ndimage
 
 from . import config
 from .datasets import Dataset
-from .inference import ModelNotFoundError, Recognizer, find_model, labels_path
+from .inference import CREATED_BY, ModelNotFoundError, Recognizer, find_model, labels_path
 from .models import _conv_block
 from .preprocessing import INK_THRESHOLD, MIN_EXTENT, BlankImageError, ink_map
 from .training import Recipe, learning_rate_schedule
@@ -622,8 +622,8 @@ def is_word_model(path: Path | str) -> bool:
 
 
 def _missing(path: Path) -> ModelNotFoundError:
-    return ModelNotFoundError(f"{path} not found: create it with notebooks/11_crnn_ctc.ipynb or "
-                              f"`python -m hcr_utils train words --out {path}`")
+    """The error for a missing line-reader file, whatever its name: what creates one."""
+    return ModelNotFoundError(f"{path} not found: create it by running {CREATED_BY['emnist_words'].format(path=path)}")
 
 
 def find_reader(models_dir: Path | str | None = None) -> Path:
@@ -632,10 +632,7 @@ def find_reader(models_dir: Path | str | None = None) -> Path:
     Raises:
         ModelNotFoundError: neither exists; the message names what creates it.
     """
-    try:
-        return find_model(MODEL_NAME, models_dir)
-    except ModelNotFoundError:
-        raise _missing(Path(models_dir if models_dir is not None else config.models_dir()) / MODEL_NAME) from None
+    return find_model(MODEL_NAME, models_dir)
 
 
 def _compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
