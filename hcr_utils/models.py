@@ -59,7 +59,8 @@ def bilinear_sample(images, rows, cols):
     for row, row_weight in ((row0, 1.0 - (rows - row0)), (row0 + 1.0, rows - row0)):
         for col, col_weight in ((col0, 1.0 - (cols - col0)), (col0 + 1.0, cols - col0)):
             inside = (row >= 0) & (row <= height - 1) & (col >= 0) & (col <= width - 1)
-            index = first + ops.cast(ops.clip(row, 0, height - 1), "int32") * width + ops.cast(ops.clip(col, 0, width - 1), "int32")
+            row_index = ops.cast(ops.clip(row, 0, height - 1), "int32")
+            index = first + row_index * width + ops.cast(ops.clip(col, 0, width - 1), "int32")
             result = result + ops.take(flat, index) * ops.cast(inside, images.dtype) * row_weight * col_weight
     return result
 
