@@ -53,7 +53,7 @@ def write_bymerge_labels(src: Path, dst: Path, size: int = BYMERGE_SAMPLE) -> No
 
     The development training set was taken from EMNIST ByMerge's test split
     (same 47 classes as Balanced, natural class frequencies), so a stratified
-    subset of its labels keeps ByMerge's frequencies: what notebook 04 counts.
+    subset of its labels keeps ByMerge's frequencies: what notebook 05 counts.
     """
     balanced, bymerge = emnist_files("balanced"), emnist_files("bymerge")
     labels = read_idx(src / balanced["train_labels"], 1)
@@ -62,7 +62,7 @@ def write_bymerge_labels(src: Path, dst: Path, size: int = BYMERGE_SAMPLE) -> No
 
 
 def write_pad_drawings(emnist_sample: Path, path: Path = PAD_DRAWINGS, per_class: int = DRAWINGS_PER_CLASS) -> None:
-    """Pad drawings of real test characters, for notebook 09 to run without any drawing of yours.
+    """Pad drawings of real test characters, for notebook 11 to run without any drawing of yours.
 
     The first ``per_class`` test images of every class in the sample are
     thinned to their centre line and kept as pad strokes (every third dot of

@@ -1,6 +1,6 @@
 """Time every notebook in full mode on data laid out like a learner's downloads, at their real size.
 
-    python benchmarks/time_notebooks.py --data ../shared/data [--only 03 05] [--write] > times.jsonl
+    python benchmarks/time_notebooks.py --data ../shared/data [--only 04 06] [--write] > times.jsonl
     python benchmarks/time_notebooks.py --results times.jsonl --write   # write finished runs' times
 
 The development images are repeated (MNIST) or drawn with replacement per class
@@ -8,7 +8,7 @@ The development images are repeated (MNIST) or drawn with replacement per class
 official counts, and ByMerge's training labels are drawn from the development
 labels' frequencies up to its count: only the timing is real then, not the
 accuracy. Each notebook runs top to bottom in a fresh kernel with its models
-saved to a temporary folder, in order (06 and 07 read what 03 and 05 saved);
+saved to a temporary folder, in order (07 and the later notebooks read what 04 and 06 saved);
 quick mode (``HCR_QUICK=1``) is timed too. Prints one JSON line per notebook;
 ``--write`` puts the measured times into each notebook's runtime line, the
 contents page and the README's table.
@@ -41,7 +41,7 @@ README = PROJECT_ROOT / "README.md"
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 EMNIST_PER_CLASS = {"train": 2_400, "test": 400}
 BYMERGE_TRAIN = 697_932
-DOWNLOADS = {"01": "the first run also downloads MNIST (11 MB)", "04": "the first run also downloads NIST's EMNIST archive (536 MB)"}
+DOWNLOADS = {"01": "the first run also downloads MNIST (11 MB)", "05": "the first run also downloads NIST's EMNIST archive (536 MB)"}
 README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
 
 
@@ -160,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
     parser.add_argument("--results", type=Path, help="the JSON lines of an earlier run: write them, run nothing")
-    parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 03 05 (default: all); a notebook "
+    parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
                                                    "whose models were not trained in this run reads the shipped ones")
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")

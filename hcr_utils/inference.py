@@ -25,11 +25,11 @@ from .rejection import features, unreadable
 from .runtime import native_stderr_hidden
 
 CREATED_BY = {  # what creates a missing model, by the start of its file name (the first that matches)
-    "emnist_words": "notebooks/11_crnn_ctc.ipynb or `python -m hcr_utils train words --out {path}`",
-    "mnist": "notebooks/03_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
-    "emnist": "notebooks/05_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
+    "emnist_words": "notebooks/13_ctc_and_decoding.ipynb or `python -m hcr_utils train words --out {path}`",
+    "mnist": "notebooks/04_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
+    "emnist": "notebooks/06_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }
-EXPORTED_BY = "notebooks/08_export_and_deploy.ipynb or `python -m hcr_utils export NAME.keras --format litert --out {path}`"
+EXPORTED_BY = "notebooks/10_export_and_deploy.ipynb or `python -m hcr_utils export NAME.keras --format litert --out {path}`"
 MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 ALLOWED = {"digits": str.isdigit, "letters": str.isalpha}  # the answers the pad and `predict --only` can restrict to
 BATCH = 512  # images per call when probabilities() gets many: bounds the memory of one call

@@ -184,7 +184,7 @@ class DrawingPad(StrokePad, widgets.HBox):
     picture that is not one character gets "I can't read this" instead of
     guesses. Under the guesses you can say what the character really was: the
     drawing is saved to ``samples_path`` (default ``data/my_handwriting.jsonl``)
-    for notebook 09 to teach the model your handwriting.
+    for notebook 11 to teach the model your handwriting.
     """
 
     def __init__(self, models_dir: Path | str | None = None, mode: str = "digits",
@@ -317,7 +317,7 @@ class DrawingPad(StrokePad, widgets.HBox):
             return
         self.truth.value = ""
         self.feedback.value = (f'<span style="color:#276">Saved as {html.escape(label)}: {count} drawing(s) in '
-                               f"{html.escape(path.name)}. Notebook 09 teaches the model your handwriting.</span>")
+                               f"{html.escape(path.name)}. Notebook 11 teaches the model your handwriting.</span>")
 
     def _show(self, predictions: list[tuple[str, float]], seen: np.ndarray | None, message: str) -> None:
         self.predictions, self.seen = predictions, seen

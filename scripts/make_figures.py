@@ -3,9 +3,9 @@
     python scripts/make_figures.py --emnist-dir ../shared/data/emnist-dev
 
 - ``emnist_confusion.png``: the shipped EMNIST model's confusion matrix on the
-  test files of ``--emnist-dir`` (notebook 06's figure);
+  test files of ``--emnist-dir`` (notebook 07's figure);
 - ``o_vs_0_gradcam.png``: Grad-CAM of the evidence for 'O' and '0' on a scanned
-  and a drawn O (notebook 07's figure; the scan comes from the shipped sample);
+  and a drawn O (notebook 09's figure; the scan comes from the shipped sample);
 - ``drawing_pad.png``: the drawing pad in JupyterLab, as the browser test
   (tests/test_browser.py) last saved it in outputs/, if it is there.
 """

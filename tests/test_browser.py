@@ -1,4 +1,4 @@
-"""End to end in a real browser: JupyterLab 4 and Notebook 7 run notebook 07, headless Chromium draws a 7,
+"""End to end in a real browser: JupyterLab 4 and Notebook 7 run notebook 09, headless Chromium draws a 7,
 then reloads the page, which must show the paper and the drawing again.
 
 Everything runs on 127.0.0.1 and every process the test starts is stopped by its process id
@@ -22,7 +22,7 @@ from hcr_utils import config
 
 pytest_plugins = ["widget_fixtures"]
 
-NOTEBOOK = config.PROJECT_ROOT / "notebooks" / "07_draw_and_predict.ipynb"
+NOTEBOOK = config.PROJECT_ROOT / "notebooks" / "09_drawing_pad.ipynb"
 pytestmark = BROWSER_MARKS
 
 
@@ -34,7 +34,7 @@ FRONTENDS = {  # front end: (jupyter subcommand, app class that exposes window.j
 
 @dataclass
 class Jupyter:
-    """A running Jupyter server and the address of notebook 07 in its front end."""
+    """A running Jupyter server and the address of notebook 09 in its front end."""
 
     frontend: str
     url: str
@@ -44,7 +44,7 @@ class Jupyter:
 
 @pytest.fixture(scope="session", params=list(FRONTENDS))
 def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Jupyter]:
-    """A fresh server of one front end on a free 127.0.0.1 port, with its own home, config and a copy of notebook 07."""
+    """A fresh server of one front end on a free 127.0.0.1 port, with its own home, config and a copy of notebook 09."""
     subcommand, app, path, _ = FRONTENDS[request.param]
     base = tmp_path_factory.mktemp(request.param)
     root = base / "root"
@@ -75,7 +75,7 @@ def _errors_in_notebook(page) -> list[str]:
 
 
 def _run_notebook(page, jupyter: Jupyter):
-    """Open notebook 07, run all its cells, and return the last drawing pad on the page."""
+    """Open notebook 09, run all its cells, and return the last drawing pad on the page."""
     page.goto(jupyter.notebook_url)
     page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
                            "?.status === 'idle'", timeout=60_000)

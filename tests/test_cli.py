@@ -86,7 +86,7 @@ def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
     code = cli.main(["predict", str(tmp_path / "mnist_cnn.keras"), "x.png"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    assert "not found" in err and "03_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err
+    assert "not found" in err and "04_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err
 
 
 def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:

@@ -151,7 +151,7 @@ def _corrupt(path: Path, float_file: Path) -> None:
 @pytest.mark.parametrize("damage, message", [
     ("empty", "is not a readable .tflite model"),
     ("corrupt", "is not a readable .tflite model"),
-    ("missing", "not found: create it by running notebooks/08_export_and_deploy.ipynb"),
+    ("missing", "not found: create it by running notebooks/10_export_and_deploy.ipynb"),
     ("no labels", "labels file"),
     ("other labels", "47 probabilities for 10 classes"),
 ])

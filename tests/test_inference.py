@@ -77,9 +77,9 @@ def test_top_k_is_fast_on_a_canvas_drawing(mnist_recognizer: Recognizer) -> None
 
 
 def test_missing_model_names_what_creates_it(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match=r"03_mnist_improve_and_evaluate\.ipynb.*hcr_utils train mnist"):
+    with pytest.raises(ModelNotFoundError, match=r"04_mnist_improve_and_evaluate\.ipynb.*hcr_utils train mnist"):
         Recognizer.load(tmp_path / "mnist_cnn.keras")
-    with pytest.raises(ModelNotFoundError, match="05_emnist_train"):
+    with pytest.raises(ModelNotFoundError, match="06_emnist_train"):
         Recognizer.load(tmp_path / "emnist_cnn.keras")
 
 

@@ -187,11 +187,11 @@ def test_the_pad_says_whose_model_reads(tmp_path: Path, models_dir: Path, monkey
 def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "none")
     pad = DrawingPad(tmp_path)
-    assert "03_mnist_improve_and_evaluate.ipynb" in pad.status.value and pad.source.value == ""
+    assert "04_mnist_improve_and_evaluate.ipynb" in pad.status.value and pad.source.value == ""
     stroke(pad, SEVEN)
     assert pad.predictions == [] and "not found" in pad.status.value
     pad.mode.value = "characters"
-    assert "05_emnist_train.ipynb" in pad.status.value
+    assert "06_emnist_train.ipynb" in pad.status.value
 
 
 def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
