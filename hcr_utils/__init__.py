@@ -7,12 +7,10 @@ EMNIST), ``models``, ``training``, ``evaluation``, ``explain``, ``plots``,
 ``samples`` (your corrected drawings), ``strokes`` (pad drawings from images),
 ``export`` (LiteRT, SavedModel, ONNX) and ``widget`` (the drawing pad).
 
-Importing the package starts TensorFlow quietly: import it before ``keras``
-or ``tensorflow`` and their start-up log lines never reach your notebook.
+Importing the package or any of its modules starts nothing: a module that
+needs TensorFlow imports it itself. Call ``runtime.start_tensorflow()`` first
+(each notebook's setup cell does) and TensorFlow's start-up log lines never
+reach your notebook.
 """
-
-from .runtime import start_tensorflow
-
-start_tensorflow()
 
 __version__ = "0.1.0"

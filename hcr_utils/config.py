@@ -28,6 +28,16 @@ def quick_mode() -> bool:
     return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def set_quick_mode(quick: bool | None) -> None:
+    """Turn quick mode on (True) or off (False) for this process, or leave ``HCR_QUICK`` as it is (None).
+
+    A notebook's setup cell calls it with its ``QUICK`` switch, so the switch works
+    from inside the notebook; everything that asks :func:`quick_mode` later follows it.
+    """
+    if quick is not None:
+        os.environ[QUICK_ENV] = "1" if quick else "0"
+
+
 def data_root() -> Path:
     """Folder that holds one sub-folder per dataset (``mnist/``, ``emnist/``).
 
