@@ -7,20 +7,27 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# JupyterLab refuses to start as root (Docker's default user, many cloud VMs) unless told it may.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+LAB_FLAGS ?=
 
 .PHONY: env lab app test test-fast chromium benchmarks clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml jupyter/overrides.json
+	@echo "Installing the course's Python environment into $(VENV): about 3 GB (TensorFlow alone is 1.9 GB);"
+	@echo "a first install downloads about 800 MB (a few minutes on a fast connection). Later runs reuse it."
 	python3 -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && python3 -m venv $(VENV); }
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -r requirements.txt
 	$(PY) -m pip install --no-deps -e .
+	$(PY) scripts/install_lab_settings.py
 	touch $(STAMP)
 
 env: $(STAMP)
 
 lab: env
-	$(VENV)/bin/jupyter lab notebooks/index.ipynb
+	@[ -z "$(ROOT_FLAG)" ] || echo "Running as root (a container or a cloud VM?): JupyterLab starts with --allow-root."
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(LAB_FLAGS) notebooks/index.ipynb
 
 # The drawing pad alone, as a web page (Voila runs notebooks/app.ipynb and shows only its outputs).
 APP_PORT ?= 8866
