@@ -1,10 +1,15 @@
-"""Give every numbered notebook previous / contents / next links, and write the contents page.
+"""Give every numbered notebook previous / contents / next links and its Colab cell, and write the contents page.
 
     python scripts/add_navigation.py
 
 The chapters are ``notebooks/NN_*.ipynb`` in file-name order. Each gets a
-navigation cell first and last (tagged ``navigation``; rewritten on every run),
-and ``notebooks/index.ipynb`` lists them all with the purpose line and the
+navigation cell first and last (tagged ``navigation``), an "Open in Colab" link
+at the end of its title cell, and a first code cell (tagged ``colab``) that
+installs the course's helpers when it runs inside Google Colab and does nothing
+anywhere else; all are rewritten on every run. The repository that Colab opens
+and clones is the one address in ``pyproject.toml`` (``[project.urls]
+Repository``): a copy of the course changes it there and runs this script.
+``notebooks/index.ipynb`` lists the chapters with the purpose line and the
 runtime line of each title cell. Run it after adding or renaming a notebook;
 ``tests/test_notebooks.py`` fails until you do.
 """
@@ -12,13 +17,50 @@ runtime line of each title cell. Run it after adding or renaming a notebook;
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
 INDEX = NOTEBOOKS / "index.ipynb"
 TAG = "navigation"
+COLAB_TAG = "colab"
+COLAB_LINK = "[Open in Colab]"
+WIDGETS = ("DrawingPad(", "WordPad(")  # a notebook that shows one needs Colab's custom widget manager
+COLAB_CELL = """\
+# In Google Colab only (this cell does nothing anywhere else): fetch the course and install its helpers.
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    if not os.path.isdir("/content/hcr"):
+        subprocess.run(["git", "clone", "--depth", "1", "{repository}", "/content/hcr"], check=True)
+    # the helpers without their pinned dependencies: Colab's own TensorFlow and Keras stay
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/hcr",
+                    "ipycanvas~=0.14.3", "ai-edge-litert==2.3.0", "backports.strenum~=1.2.8"], check=True)
+    sys.path.insert(0, "/content/hcr")  # this kernel started before the install
+    os.chdir("/content/hcr/notebooks")
+"""
+COLAB_WIDGETS = """\
+    from google.colab import output
+
+    output.enable_custom_widget_manager()  # Colab shows the pad only with its custom widget manager
+"""
+
+
+def repository() -> str:
+    """The course's repository address, from pyproject.toml."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)["project"]["urls"]["Repository"].rstrip("/")
+
+
+def colab_url(path: Path, address: str) -> str:
+    """The address that opens ``path`` from the course's GitHub repository in Colab."""
+    return f"https://colab.research.google.com/github/{address.split('github.com/', 1)[1]}/blob/main/notebooks/{path.name}"
 
 
 def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -66,16 +108,36 @@ def _nav_cell(text: str) -> nbformat.NotebookNode:
     return cell
 
 
+def colab_cell(notebook: nbformat.NotebookNode, address: str) -> nbformat.NotebookNode:
+    """The guarded Colab cell for ``notebook`` (with the widget manager where it shows a pad)."""
+    source = COLAB_CELL.format(repository=address)
+    if any(widget in cell.source for cell in notebook.cells if cell.cell_type == "code" for widget in WIDGETS):
+        source += COLAB_WIDGETS
+    cell = nbformat.v4.new_code_cell(source.rstrip("\n"))
+    cell.id, cell.metadata["tags"] = "colab", [COLAB_TAG]
+    return cell
+
+
+def _with_colab_link(source: str, url: str) -> str:
+    lines = [line for line in source.rstrip("\n").splitlines() if not line.startswith(COLAB_LINK)]
+    return "\n".join(lines).rstrip("\n") + f"\n\n{COLAB_LINK}({url})"
+
+
 def add_navigation(paths: list[Path]) -> None:
-    """Rewrite the first and last navigation cells of every chapter."""
+    """Rewrite the navigation cells, the Colab link and the Colab cell of every chapter."""
     notebooks = [nbformat.read(path, as_version=4) for path in paths]
     titles = [title(notebook) for notebook in notebooks]
+    address = repository()
     for i, (path, notebook) in enumerate(zip(paths, notebooks)):
-        cells = [cell for cell in notebook.cells if TAG not in cell.metadata.get("tags", [])]
+        cells = [cell for cell in notebook.cells if not {TAG, COLAB_TAG} & set(cell.metadata.get("tags", []))
+                 and not (cell.cell_type == "code" and '"google.colab" in sys.modules' in cell.source)]
+        opening = next(cell for cell in cells if cell.cell_type == "markdown")
+        opening.source = _with_colab_link(opening.source, colab_url(path, address))
         line = navigation(paths, i, titles)
         head, tail = _nav_cell(line), _nav_cell(line)
         head.id, tail.id = "nav-top", "nav-bottom"
-        notebook.cells = [head, *cells, tail]
+        at = cells.index(opening) + 1
+        notebook.cells = [head, *cells[:at], colab_cell(notebook, address), *cells[at:], tail]
         nbformat.write(notebook, path)
 
 
