@@ -1,7 +1,7 @@
 """Time every notebook in full mode on data laid out like a learner's downloads, at their real size.
 
-    python benchmarks/time_notebooks.py --data ../shared/data [--only 04 06] [--write] > times.jsonl
-    python benchmarks/time_notebooks.py --results times.jsonl --write   # write finished runs' times
+    python benchmarks/time_notebooks.py --data ../shared/data [--only 04 06] [--cpu typical] [--write] >> times.jsonl
+    python benchmarks/time_notebooks.py --results benchmarks/results_notebook_times.jsonl --write
 
 The development images are repeated (MNIST) or drawn with replacement per class
 (EMNIST Balanced: 2,400 of every class for training, 400 for testing) up to the
@@ -9,9 +9,13 @@ official counts, and ByMerge's training labels are drawn from the development
 labels' frequencies up to its count: only the timing is real then, not the
 accuracy. Each notebook runs top to bottom in a fresh kernel with its models
 saved to a temporary folder, in order (07 and the later notebooks read what 04 and 06 saved);
-quick mode (``HCR_QUICK=1``) is timed too. Prints one JSON line per notebook;
-``--write`` puts the measured times into each notebook's runtime line, the
-contents page and the README's table.
+quick mode (``HCR_QUICK=1``) is timed too. Prints one JSON line per notebook,
+with the CPU it ran on (``lscpu``'s model name and whether it has AVX-512).
+
+Two kinds of CPU: ``fast`` (the machine as it is; with AVX-512 TensorFlow turns
+oneDNN on) and ``typical`` (``--cpu typical``: oneDNN off and limited to AVX2, as on
+most laptops, which have no AVX-512). ``--write`` puts the newest time of each kind
+into each notebook's runtime line, the contents page and the README's table.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ MNIST_SIZES = {"train": 60_000, "test": 10_000}
 EMNIST_PER_CLASS = {"train": 2_400, "test": 400}
 BYMERGE_TRAIN = 697_932
 DOWNLOADS = {"01": "the first run also downloads MNIST (11 MB)", "05": "the first run also downloads NIST's EMNIST archive (536 MB)"}
+TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # a laptop without AVX-512
 README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
 
 
@@ -72,9 +77,16 @@ def full_size_data(dev: Path, folder: Path) -> Path:
     return folder
 
 
+def cpu_description() -> dict[str, object]:
+    """This machine's CPU as lscpu names it, its core count and whether it has AVX-512."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
+    return {"cpu_model": model, "cores": os.cpu_count(), "avx512": " avx512f" in flags}
+
+
 def machine_speed() -> float:
     """Images per second of the EMNIST recipe's training on this machine now (12,800 images after a warm-up)."""
-    code = ("import hcr_utils, time, numpy as np\n"
+    code = ("import hcr_utils.runtime, time, numpy as np\nhcr_utils.runtime.start_tensorflow()\n"
             "from hcr_utils.models import build_cnn\nfrom hcr_utils.training import RECIPES, fit\n"
             "r = RECIPES['emnist']; x = np.random.default_rng(0).integers(0, 255, (12800, 28, 28)).astype('uint8')\n"
             "y = np.arange(12800) % 47\n"
@@ -116,44 +128,61 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, list[tuple[float, str]]
 
 
 def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def runtime_line(number: str, full: float, quick: float | None, speed: float, day: str) -> str:
-    """The runtime sentence of one notebook."""
-    text = (f"{_minutes(full)} on a 2-core laptop CPU with the full downloads (measured {day}, "
-            f"on a day this CPU trained the EMNIST recipe at {speed:,.0f} images/s)")
+def runtime_line(number: str, times: dict[str, dict]) -> str:
+    """The runtime sentence of one notebook, from its newest ``fast`` and ``typical`` timings."""
+    fast, typical = times.get("fast"), times.get("typical")
+    if fast and typical:
+        text = (f"about {_minutes(fast['full_seconds'])} on a fast laptop CPU and about "
+                f"{_minutes(typical['full_seconds'])} on a typical one, with the full downloads")
+    else:
+        text = f"about {_minutes((fast or typical)['full_seconds'])} on a 2-core laptop CPU with the full downloads"
+    quick = (fast or typical).get("quick_seconds")
     if quick is not None:
-        text += f"; {_minutes(quick)} in quick mode (`HCR_QUICK=1`)"
+        text += f" ({_minutes(quick)} in quick mode)"
     if number in DOWNLOADS:
         text += f"; {DOWNLOADS[number]}"
     return text + "."
 
 
-def write_runtimes(results: dict[str, dict], day: str) -> None:
+def write_runtimes(results: dict[str, dict[str, dict]]) -> None:
     """Put the measured times into the notebooks' runtime lines, the contents page and the README's table."""
     rows = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         number = path.name[:2]
         if number not in results:
             continue
-        result = results[number]
-        line = runtime_line(number, result["full_seconds"], result.get("quick_seconds"), result["images_per_second"], day)
+        times = results[number]
+        line = runtime_line(number, times)
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "markdown" and re.search(r"^\*Runtime:.*\*$", cell.source, re.M):
                 cell.source = re.sub(r"^\*Runtime:.*\*$", lambda _: f"*Runtime: {line}*", cell.source, count=1, flags=re.M)
                 break
         nbformat.write(notebook, path)
-        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {_minutes(result['full_seconds'])} | "
-                    f"{_minutes(result['quick_seconds']) if 'quick_seconds' in result else ''} |")
+        cells = [_minutes(times[kind]["full_seconds"]) if kind in times else "" for kind in ("fast", "typical")]
+        quick = next((t["quick_seconds"] for t in times.values() if "quick_seconds" in t), None)
+        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {cells[0]} | {cells[1]} | "
+                    f"{_minutes(quick) if quick is not None else ''} |")
     subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "add_navigation.py")], check=True)
     text = README.read_text()
     if README_START in text and README_END in text:
-        table = "\n".join(["| notebook | full downloads | quick mode |", "| --- | --- | --- |", *rows])
+        table = "\n".join(["| notebook | fast laptop CPU | typical laptop CPU | quick mode |",
+                           "| --- | --- | --- | --- |", *rows])
         head, rest = text.split(README_START, 1)
         text = f"{head}{README_START}\n{table}\n{README_END}{rest.split(README_END, 1)[1]}"
         README.write_text(text)
+
+
+def read_results(path: Path) -> dict[str, dict[str, dict]]:
+    """The newest timing of each notebook and CPU kind in a JSON-lines file (later lines win)."""
+    results: dict[str, dict[str, dict]] = {}
+    for line in (json.loads(text) for text in path.read_text().splitlines() if text.startswith("{")):
+        if "notebook" in line:
+            results.setdefault(line["notebook"][:2], {})[line.get("cpu", "fast")] = line
+    return results
 
 
 def main() -> None:
@@ -163,39 +192,37 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
                                                    "whose models were not trained in this run reads the shipped ones")
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
+    parser.add_argument("--cpu", choices=("fast", "typical"), default="fast",
+                        help="typical: oneDNN off and limited to AVX2, as on a laptop without AVX-512")
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")
     args = parser.parse_args()
     if args.results:
-        results, speed = {}, None
-        for line in (json.loads(text) for text in args.results.read_text().splitlines() if text.startswith("{")):
-            speed = line.get("machine_images_per_second", speed)  # each run starts with its machine's speed
-            if "notebook" in line:
-                results[line["notebook"][:2]] = {"images_per_second": speed, **line}
-        write_runtimes(results, datetime.date.fromtimestamp(args.results.stat().st_mtime).isoformat())
+        write_runtimes(read_results(args.results))
         return
     if args.data is None:
         parser.error("--data is required unless --results is given")
+    if args.cpu == "typical":
+        os.environ.update(TYPICAL_CPU)  # the notebooks' kernels inherit it
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     chosen = [p for p in paths if not args.only or p.name[:2] in args.only]
-    speed = machine_speed()
-    print(json.dumps({"machine_images_per_second": round(speed)}), flush=True)
-    day = datetime.date.today().isoformat()
-    results: dict[str, dict] = {}
+    machine = {"cpu": args.cpu, **cpu_description(), "machine_images_per_second": round(machine_speed())}
+    print(json.dumps(machine), flush=True)
+    results: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="hcr-full-") as tmp:
         data = full_size_data(args.data, Path(tmp) / "data")
         emnist = load_emnist("balanced", data / "emnist")
         assert len(emnist.y_train) == 112_800 and len(emnist.y_test) == 18_800
         for path in chosen:
-            number = path.name[:2]
             full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
-            results[number] = {"notebook": path.name, "images_per_second": round(speed), "full_seconds": round(full, 1),
-                               "slowest_cells": [[round(s, 1), first] for s, first in slowest]}
+            result = {"notebook": path.name, **machine, "full_seconds": round(full, 1),
+                      "slowest_cells": [[round(s, 1), first] for s, first in slowest]}
             if not args.skip_quick:
                 quick, _ = run(path, {QUICK_ENV: "1", MODELS_DIR_ENV: str(Path(tmp) / "quick_models")})
-                results[number]["quick_seconds"] = round(quick, 1)
-            print(json.dumps(results[number]), flush=True)
+                result["quick_seconds"] = round(quick, 1)
+            results.setdefault(path.name[:2], {})[args.cpu] = result
+            print(json.dumps(result), flush=True)
     if args.write:
-        write_runtimes(results, day)
+        write_runtimes(results)
 
 
 if __name__ == "__main__":
