@@ -1,17 +1,15 @@
-"""Run every exercise solution of the notebooks, in quick mode, after its notebook: can each one actually be done?
+"""Run notebooks with their exercise solutions and say, solution by solution, whether each one runs.
 
-    HCR_QUICK=1 python scripts/check_solutions.py [notebooks/03_*.ipynb ...]
+    HCR_QUICK=1 python scripts/check_solutions.py [notebooks/04_*.ipynb ...]
 
-Solutions live in ``<details>`` blocks (hidden from the learner until opened),
-as fenced Python code. Each notebook runs top to bottom in a fresh kernel, then
-each of its solutions runs as one more cell; the script prints one line per
-solution and exits with 1 if any failed. A solution whose code says
-``needs the full download`` in a comment is skipped: the shipped sample does not hold that data.
+A solution is a code cell tagged ``solution`` (its source hidden until the learner
+opens it) under the notebook's ``## Solutions`` heading. Solutions run with their
+notebook, so ``make test`` (nbval, quick mode) already fails when one breaks; this
+script names each one and its outcome. Exits with 1 if any notebook or solution failed.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -19,45 +17,32 @@ import nbformat
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SOLUTION = re.compile(r"<details><summary>Solution (\d+)</summary>(.*?)</details>", re.S)
-SKIP = "needs the full download"
+TAG = "solution"
 
 
-def solutions(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """(number, code) of every solution with code, in order."""
-    found = []
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            for number, body in SOLUTION.findall(cell.source):
-                code = "\n".join(re.findall(r"```python\n(.*?)```", body, re.S))
-                if code:
-                    found.append((number, code))
-    return found
+def solution_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The solution cells, in order."""
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])]
+
+
+def _error(cell: nbformat.NotebookNode) -> str:
+    errors = [out for out in cell.get("outputs", []) if out.output_type == "error"]
+    return f"{errors[0].ename}: {errors[0].evalue}" if errors else ""
 
 
 def check(path: Path) -> bool:
-    """Run the notebook, then each solution; print the outcome of each."""
+    """Run the notebook top to bottom; print the outcome of each solution."""
     notebook = nbformat.read(path, as_version=4)
-    cases = solutions(notebook)
-    runnable = [(number, code) for number, code in cases if SKIP not in code]
-    first = len(notebook.cells)
-    notebook.cells += [nbformat.v4.new_code_cell(code) for _, code in runnable]
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
-    failed = [cell for cell in notebook.cells[:first] if any(out.output_type == "error" for out in cell.get("outputs", []))]
-    if failed:
-        print(f"{path.name}: the notebook itself fails in: {failed[0].source.splitlines()[0]}")
+    NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    solutions = solution_cells(notebook)
+    broken = [cell for cell in notebook.cells if cell.cell_type == "code" and cell not in solutions and _error(cell)]
+    if broken:
+        print(f"{path.name}: the notebook itself fails in: {broken[0].source.splitlines()[0]} ({_error(broken[0])})")
         return False
-    ok = True
-    for (number, _), cell in zip(runnable, notebook.cells[first:]):
-        errors = [out for out in cell.outputs if out.output_type == "error"]
-        ok &= not errors
-        print(f"{path.name} solution {number}: " + (f"FAILS {errors[0].ename}: {errors[0].evalue}" if errors else "runs"))
-    for number, code in cases:
-        if SKIP in code:
-            print(f"{path.name} solution {number}: skipped ({SKIP})")
-    return ok
+    for number, cell in enumerate(solutions, start=1):
+        print(f"{path.name} solution {number}: " + (f"FAILS {_error(cell)}" if _error(cell) else "runs"))
+    return bool(solutions) and not any(_error(cell) for cell in solutions)
 
 
 if __name__ == "__main__":
