@@ -1,6 +1,7 @@
 """Images per second of the EMNIST recipe's training, lever by lever, measured side by side; prints JSON lines.
 
     python benchmarks/bench_throughput.py --data ../shared/data [--rounds 3] [--images 12800] [--only bfloat16 'tf.data pipeline']
+    python benchmarks/bench_throughput.py --data ../shared/data --typical-cpu   # oneDNN off, at most AVX2: a laptop
 
 This CPU's speed varies up to 2× from one run to the next, so each lever is
 timed in the same process, in turn with all the others, for several rounds;
@@ -8,7 +9,9 @@ the ratio to the recipe before this work (``base``: batches of 128) in each roun
 timing is one epoch of ``--images`` development training images through
 ``fit``, after a short warm-up that traces the graph. Accuracy is not measured
 here: levers that change the network or the batch must also be checked for
-accuracy per epoch (``bench_emnist_variants.py --validation``).
+accuracy per epoch (``bench_emnist_variants.py --validation``). Each lever's summary
+gives its multiply-adds per image, the arithmetic rate it reached and that rate's share
+of this CPU's peak (``arithmetic.py``), and the first line names the CPU.
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import sys
 import time
 from pathlib import Path
+
+TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # as on a laptop without AVX-512
+if "--typical-cpu" in sys.argv and any(os.environ.get(key) != value for key, value in TYPICAL_CPU.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **TYPICAL_CPU})  # before TensorFlow starts
 
 import keras
 import numpy as np
@@ -26,6 +35,8 @@ import tensorflow as tf
 from hcr_utils.datasets import load_emnist
 from hcr_utils.models import build_cnn
 from hcr_utils.training import RECIPES, Recipe, compile_model
+
+from arithmetic import cpu_flags, cpu_model, multiply_adds, peak_flops, training_flops_per_image
 
 SHIPPED = RECIPES["emnist"]
 BASE = SHIPPED.changed(batch_size=128, learning_rate=2e-3)  # the recipe before this benchmark: the ratios' reference
@@ -88,7 +99,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--images", type=int, default=12_800, help="images per timed epoch")
     parser.add_argument("--only", nargs="*", choices=list(LEVERS), help="levers to time (base is always timed)")
+    parser.add_argument("--typical-cpu", action="store_true", help="oneDNN off and limited to AVX2, as on most laptops")
     args = parser.parse_args()
+    print(json.dumps({"cpu": cpu_model(), "cores": os.cpu_count(), "avx512": "avx512f" in cpu_flags(),
+                      "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+                      "max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "default"),
+                      "peak_gflops": round(peak_flops() / 1e9)}), flush=True)
     data = load_emnist("balanced", args.data / "emnist-dev")
     x = data.x_train[: args.images, ..., None].astype("float32")
     y = keras.utils.to_categorical(data.y_train[: args.images], 47)
@@ -100,7 +116,11 @@ def main() -> None:
             print(json.dumps({"round": round_, "lever": name, "images_per_second": round(rates[name][-1])}), flush=True)
     for name in names:
         ratios = np.array(rates[name]) / np.array(rates["base"])
+        model = build_cnn(47, **LEVERS[name].recipe.model)
+        rate = float(np.median(rates[name])) * training_flops_per_image(model)
         print(json.dumps({"lever": name, "images_per_second_median": round(float(np.median(rates[name]))),
+                          "multiply_adds_per_image": multiply_adds(model), "gflops": round(rate / 1e9, 1),
+                          "share_of_peak": round(rate / peak_flops(), 2),
                           "ratio_to_base_median": round(float(np.median(ratios)), 2),
                           "ratio_per_round": [round(float(r), 2) for r in ratios]}), flush=True)
 

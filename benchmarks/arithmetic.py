@@ -1,0 +1,73 @@
+"""How much arithmetic a network costs, and how much this CPU could do: the yardstick for training speed.
+
+``multiply_adds(model)`` counts the multiply-adds of one image's forward pass through
+the convolutions and dense layers (the rest is small); a training step costs about
+three times that (forward, and the two products of the backward pass), two floating-point
+operations each. ``peak_flops()`` is this CPU's float32 peak: cores × clock ×
+floating-point operations a cycle (two fused multiply-add units of 8 floats with AVX2,
+the same on AMD's AVX-512, which runs 512-bit work on 256-bit units; 16 floats on Intel's).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds of one image's forward pass through the model's Conv2D, DepthwiseConv2D and Dense layers."""
+    total = 0
+    for layer in _layers(model):
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            height, width, channels = layer.output.shape[1:]
+            total += height * width * channels * int(np.prod(layer.kernel_size))
+        elif isinstance(layer, keras.layers.Conv2D):
+            height, width, filters = layer.output.shape[1:]
+            total += height * width * filters * int(np.prod(layer.kernel_size)) * layer.input.shape[-1] // layer.groups
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return int(total)
+
+
+def training_flops_per_image(model: keras.Model) -> int:
+    """About 3 passes of 2 operations per multiply-add: the forward pass, and the backward pass's two products."""
+    return 6 * multiply_adds(model)
+
+
+def _layers(model: keras.Model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+        else:
+            yield layer
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux); empty elsewhere."""
+    info = Path("/proc/cpuinfo")
+    if not info.exists():
+        return set()
+    line = next((line for line in info.read_text().splitlines() if line.startswith("flags")), "")
+    return set(line.split(":", 1)[-1].split())
+
+
+def cpu_model() -> str:
+    """The CPU's model name as lscpu shows it (Linux); 'unknown' elsewhere."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+
+
+def peak_flops(gigahertz: float | None = None) -> float:
+    """Float32 operations per second at peak on all cores (two FMA units a core)."""
+    if gigahertz is None:
+        info = Path("/proc/cpuinfo")
+        lines = info.read_text().splitlines() if info.exists() else []
+        mhz = next((float(line.split(":", 1)[1]) for line in lines if line.startswith("cpu MHz")), 2200.0)
+        gigahertz = mhz / 1000
+    wide = "avx512f" in cpu_flags() and "GenuineIntel" in (Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
+    floats = 16 if wide else 8
+    return (os.cpu_count() or 1) * gigahertz * 1e9 * 2 * floats * 2  # cores × clock × FMA units × lanes × 2 ops
