@@ -3,7 +3,7 @@
 A stratified, seeded subset of real images, written in the official file
 names, headers and orientation so the normal loaders read it unchanged; and
 the labels of a ByMerge-like training file (see :func:`write_bymerge_labels`), and pad drawings of real
-test characters (see :func:`write_pad_drawings`).
+training characters (see :func:`write_pad_drawings`).
 
     python benchmarks/make_sample.py ../shared/data
 """
@@ -62,16 +62,18 @@ def write_bymerge_labels(src: Path, dst: Path, size: int = BYMERGE_SAMPLE) -> No
 
 
 def write_pad_drawings(emnist_sample: Path, path: Path = PAD_DRAWINGS, per_class: int = DRAWINGS_PER_CLASS) -> None:
-    """Pad drawings of real test characters, for notebook 11 to run without any drawing of yours.
+    """Pad drawings of real training characters, for notebook 11 to run without any drawing of yours.
 
-    The first ``per_class`` test images of every class in the sample are
+    Training images only: notebook 11 fine-tunes on these drawings and scores
+    the result on the test set, which must stay unseen. The first
+    ``per_class`` training images of every class in the sample are
     thinned to their centre line and kept as pad strokes (every third dot of
     it: the round brush overlaps them), with the 28×28 image the pad's model sees.
     """
     data = load_emnist("balanced", emnist_sample)
     path.unlink(missing_ok=True)
     for c, char in enumerate(data.classes):
-        for image in data.x_test[data.y_test == c][:per_class]:
+        for image in data.x_train[data.y_train == c][:per_class]:
             strokes = centre_line_strokes(image)[::3]
             append_sample(Sample(char, strokes, prepare(render_strokes(strokes), "emnist"), saved_at=1.0), path)
 

@@ -21,7 +21,7 @@ EXIT_ERROR = 2
 
 
 def _train_words(args: argparse.Namespace) -> int:
-    """The line reader of notebook 13 (a CRNN trained with CTC), started from the EMNIST character model."""
+    """The line reader of notebook 14 (a CRNN trained with CTC), started from the EMNIST character model."""
     import dataclasses
 
     from .datasets import load_emnist

@@ -25,7 +25,7 @@ from .rejection import features, unreadable
 from .runtime import native_stderr_hidden
 
 CREATED_BY = {  # what creates a missing model, by the start of its file name (the first that matches)
-    "emnist_words": "notebooks/13_ctc_and_decoding.ipynb or `python -m hcr_utils train words --out {path}`",
+    "emnist_words": "notebooks/14_train_the_line_reader.ipynb or `python -m hcr_utils train words --out {path}`",
     "mnist": "notebooks/04_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
     "emnist": "notebooks/06_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
 }

@@ -21,10 +21,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import config
+
+if TYPE_CHECKING:
+    import keras
 
 Point = tuple[float, float]
 
@@ -168,3 +172,29 @@ def as_arrays(samples: Sequence[Sample], classes: Sequence[str]) -> tuple[np.nda
         raise ValueError(f"labels {unknown} are not among the model's classes")
     images = np.stack([s.image for s in samples]) if samples else np.zeros((0, 28, 28), np.uint8)
     return images, np.array([list(classes).index(s.label) for s in samples], dtype=np.int64)
+
+
+HANDWRITING_DIR = "handwriting"  # under your models folder: the models fine-tuned on your drawings
+
+
+def save_fine_tuned(model: keras.Model, classes: Sequence[str], models_dir: Path | str | None = None,
+                    name: str = "emnist_cnn.keras") -> tuple[Path, Path | None]:
+    """Save a model fine-tuned on your drawings as ``models_dir/handwriting/name``, destroying no model.
+
+    An earlier fine-tuned model there (and its labels file) is first renamed
+    ``NAME.1.keras``, ``NAME.2.keras``... (the first free number); nothing is
+    deleted, and the model it started from (``models_dir/name``) is never written.
+    Returns the saved path and the earlier model's new path (None if there was none).
+    """
+    from .inference import labels_path, save_model  # imported here: reading samples must not start TensorFlow
+
+    target = Path(models_dir if models_dir is not None else config.models_dir()) / HANDWRITING_DIR / name
+    kept = None
+    if target.exists():
+        number = 1
+        while (kept := target.with_name(f"{target.stem}.{number}{target.suffix}")).exists() or labels_path(kept).exists():
+            number += 1
+        if labels_path(target).exists():
+            labels_path(target).rename(labels_path(kept))
+        target.rename(kept)
+    return save_model(model, target, "emnist", classes), kept
