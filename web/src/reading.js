@@ -155,31 +155,33 @@ export function inkMap(image, size) {
   const high = image.reduce((best, level) => Math.max(best, shade[level]), 0);
   if (high - low < CONTRAST_MIN) throw new BlankDrawing("the picture is blank: draw a character");
   const spread = Math.fround(high - low);
+  const stretched = shade.map((grey) => Math.min(1, Math.max(0, Math.fround(Math.fround(grey - low) / spread))));
   const ink = new Picture(size, size);
-  image.forEach((level, i) => {
-    ink.values[i] = Math.min(1, Math.max(0, Math.fround(Math.fround(shade[level] - low) / spread)));
-  });
+  for (let i = 0; i < image.length; i++) ink.values[i] = stretched[image[i]];
   return ink;
 }
 
-/** Rows and columns [first, last + 1) that hold ink; throws BlankDrawing when there is none or only a speck. */
-function inkBox(picture, settings) {
-  let top = picture.height;
-  let bottom = -1;
-  let left = picture.width;
-  let right = -1;
-  for (let row = 0; row < picture.height; row++) {
-    for (let col = 0; col < picture.width; col++) {
-      if (picture.at(row, col) > settings.ink_threshold) {
-        top = Math.min(top, row);
-        bottom = Math.max(bottom, row);
-        left = Math.min(left, col);
-        right = Math.max(right, col);
+/** The smallest box around the values above `threshold`, or null when there are none. */
+function boxAbove(picture, threshold) {
+  const { height, width, values } = picture;
+  let [top, bottom, left, right] = [height, -1, width, -1];
+  for (let row = 0; row < height; row++) {
+    for (let col = 0, i = row * width; col < width; col++, i++) {
+      if (values[i] > threshold) {
+        if (row < top) top = row;
+        bottom = row;
+        if (col < left) left = col;
+        if (col > right) right = col;
       }
     }
   }
-  if (bottom < 0) throw new BlankDrawing("the picture is blank: draw a character");
-  const box = { top, left, height: bottom - top + 1, width: right - left + 1 };
+  return bottom < 0 ? null : { top, left, height: bottom - top + 1, width: right - left + 1 };
+}
+
+/** The ink's box (preprocessing._ink_box); throws BlankDrawing when there is no ink or only a speck. */
+function inkBox(picture, settings) {
+  const box = boxAbove(picture, settings.ink_threshold);
+  if (box === null) throw new BlankDrawing("the picture is blank: draw a character");
   if (Math.max(box.height, box.width) < settings.min_extent * Math.max(picture.height, picture.width)) {
     throw new BlankDrawing("the mark is too small to be a character: draw it bigger");
   }
@@ -218,21 +220,29 @@ function gaussianKernel(sigma) {
   return weights.map((w) => w / sum).slice(radius); // symmetric: the centre and one side
 }
 
-/** One pass along rows (step 1) or columns (step width), mirror-reflecting at the edges as SciPy does. */
-function blurAlong(picture, half, alongRows) {
-  const { height, width } = picture;
+/**
+ * One pass down the columns (axis 0) or across the rows (axis 1), mirror-reflecting at the picture's edges as
+ * SciPy does. Only the lines and cells within reach of a non-zero value are computed: the rest stay exactly 0.
+ */
+function blurAlong(picture, half, axis, nonZero) {
+  const { height, width, values } = picture;
   const out = new Picture(height, width);
-  const [lines, length, lineStep, step] = alongRows ? [height, width, width, 1] : [width, height, 1, width];
-  const line = new Float64Array(length + 2 * (half.length - 1));
-  const pad = half.length - 1;
-  for (let l = 0; l < lines; l++) {
-    for (let i = -pad; i < length + pad; i++) {
+  const reach = half.length - 1;
+  const [length, step, lineStep] = axis === 0 ? [height, width, 1] : [width, 1, width];
+  const [lineFirst, lineCount] = axis === 0 ? [nonZero.left, nonZero.width] : [nonZero.top, nonZero.height];
+  const along = axis === 0 ? [nonZero.top, nonZero.height] : [nonZero.left, nonZero.width];
+  const first = Math.max(0, along[0] - reach);
+  const last = Math.min(length - 1, along[0] + along[1] - 1 + reach);
+  const line = new Float64Array(length + 2 * reach);
+  for (let l = lineFirst; l < lineFirst + lineCount; l++) {
+    for (let i = -reach; i < length + reach; i++) {
       const source = i < 0 ? -i - 1 : i >= length ? 2 * length - i - 1 : i;
-      line[i + pad] = picture.values[l * lineStep + source * step];
+      line[i + reach] = values[l * lineStep + source * step];
     }
-    for (let i = 0; i < length; i++) {
-      let sum = line[i + pad] * half[0];
-      for (let j = pad; j > 0; j--) sum += (line[i + pad - j] + line[i + pad + j]) * half[j];
+    for (let i = first; i <= last; i++) {
+      const centre = i + reach;
+      let sum = line[centre] * half[0];
+      for (let j = reach; j > 0; j--) sum += (line[centre - j] + line[centre + j]) * half[j];
       out.values[l * lineStep + i * step] = sum;
     }
   }
@@ -241,7 +251,12 @@ function blurAlong(picture, half, alongRows) {
 
 function gaussianFilter(picture, sigma) {
   const half = gaussianKernel(sigma);
-  return blurAlong(blurAlong(picture, half, false), half, true); // axis 0 (down the columns) first, as SciPy
+  const nonZero = boxAbove(picture, 0);
+  const reach = half.length - 1;
+  const down = blurAlong(picture, half, 0, nonZero); // axis 0 first, as SciPy
+  const top = Math.max(0, nonZero.top - reach);
+  const rows = { ...nonZero, top, height: Math.min(picture.height - 1, nonZero.top + nonZero.height - 1 + reach) - top + 1 };
+  return blurAlong(down, half, 1, rows);
 }
 
 // --- Pillow's Image.resize for mode "F" ---------------------------------------------------------------------------
@@ -360,52 +375,44 @@ export function prepare(ink, settings) {
 
 // --- rejection.features and unreadable ---------------------------------------------------------------------------
 
-/** Squared distance of each cell to the nearest zero of `f` along one line (Felzenszwalb and Huttenlocher). */
-function distanceLine(f) {
-  const n = f.length;
-  const d = new Float64Array(n);
-  const sites = new Int32Array(n);
-  const bounds = new Float64Array(n + 1);
-  let k = 0;
-  sites[0] = 0;
-  bounds[0] = -Infinity;
-  bounds[1] = Infinity;
-  const meet = (q, p) => ((f[q] + q * q) - (f[p] + p * p)) / (2 * q - 2 * p);
-  for (let q = 1; q < n; q++) {
+/**
+ * Squared distance to the nearest zero along one line of `grid` (n cells from `offset`, `stride` apart), in
+ * place: the exact lower envelope of parabolas (Felzenszwalb and Huttenlocher). The line must hold a zero.
+ */
+function distanceLine(grid, offset, stride, n, buffers) {
+  const { f, sites, bounds } = buffers;
+  for (let q = 0; q < n; q++) f[q] = grid[offset + q * stride];
+  let k = -1;
+  for (let q = 0; q < n; q++) {
     if (f[q] === Infinity) continue;
-    if (f[sites[k]] === Infinity) {
-      sites[k] = q;
-      continue;
-    }
-    let s = meet(q, sites[k]);
-    while (s <= bounds[k]) {
+    let s = -Infinity;
+    while (k >= 0) {
+      const p = sites[k];
+      s = (f[q] + q * q - f[p] - p * p) / (2 * (q - p));
+      if (s > bounds[k]) break;
       k--;
-      s = meet(q, sites[k]);
     }
     k++;
     sites[k] = q;
-    bounds[k] = s;
-    bounds[k + 1] = Infinity;
+    bounds[k] = k === 0 ? -Infinity : s;
   }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (bounds[k + 1] < q) k++;
-    d[q] = f[sites[k]] === Infinity ? Infinity : (q - sites[k]) ** 2 + f[sites[k]];
+  bounds[k + 1] = Infinity;
+  for (let q = 0, j = 0; q < n; q++) {
+    while (bounds[j + 1] < q) j++;
+    const d = q - sites[j];
+    grid[offset + q * stride] = d * d + f[sites[j]];
   }
-  return d;
 }
 
-/** Euclidean distance of every cell of a boolean grid (with a background border) to the nearest background cell. */
-function distanceTransform(mask, height, width) {
-  const squared = Float64Array.from(mask, (inside) => (inside ? Infinity : 0));
-  for (let col = 0; col < width; col++) {
-    const line = distanceLine(Array.from({ length: height }, (_, row) => squared[row * width + col]));
-    line.forEach((v, row) => { squared[row * width + col] = v; });
-  }
-  for (let row = 0; row < height; row++) {
-    squared.set(distanceLine(squared.subarray(row * width, (row + 1) * width)), row * width);
-  }
-  return squared.map(Math.sqrt);
+/** Squared Euclidean distance of every cell of a 0/1 grid (with a border of 0s) to the nearest 0. */
+function squaredDistances(mask, height, width) {
+  const grid = new Float64Array(mask.length);
+  for (let i = 0; i < mask.length; i++) grid[i] = mask[i] ? Infinity : 0;
+  const longest = Math.max(height, width);
+  const buffers = { f: new Float64Array(longest), sites: new Int32Array(longest), bounds: new Float64Array(longest + 1) };
+  for (let col = 0; col < width; col++) distanceLine(grid, col, width, height, buffers);
+  for (let row = 0; row < height; row++) distanceLine(grid, row * width, 1, width, buffers);
+  return grid;
 }
 
 /**
@@ -413,25 +420,26 @@ function distanceTransform(mask, height, width) {
  * (the share deep inside filled areas; width over height).
  */
 export function features(probabilities, ink, settings) {
-  const box = inkBox(ink, { ...settings, min_extent: 0 });
+  const box = boxAbove(ink, settings.ink_threshold);
+  if (box === null) throw new BlankDrawing("the picture is blank: draw a character");
   const height = box.height + 2;
   const width = box.width + 2;
   const mask = new Uint8Array(height * width);
   for (let row = 0; row < box.height; row++) {
     for (let col = 0; col < box.width; col++) {
-      mask[(row + 1) * width + col + 1] = ink.at(box.top + row, box.left + col) > settings.ink_threshold ? 1 : 0;
+      mask[(row + 1) * width + col + 1] = ink.values[(box.top + row) * ink.width + box.left + col] > settings.ink_threshold ? 1 : 0;
     }
   }
-  const depth = distanceTransform(mask, height, width);
+  const squared = squaredDistances(mask, height, width); // ndimage.distance_transform_edt, squared
   const deep = settings.refusal.solid_depth * Math.max(box.height, box.width);
   let inked = 0;
   let solid = 0;
-  mask.forEach((inside, i) => {
-    if (inside) {
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
       inked++;
-      if (depth[i] > deep) solid++;
+      if (Math.sqrt(squared[i]) > deep) solid++;
     }
-  });
+  }
   const ranked = Array.from(probabilities).sort((a, b) => b - a);
   return { top3: ranked[0] + (ranked[1] ?? 0) + (ranked[2] ?? 0), solid: solid / inked, aspect: box.width / box.height };
 }
