@@ -70,8 +70,15 @@ def export_models(folder: Path, quantization: str, models_dir: Path | None) -> d
         modes[mode] = {"model": f"models/{out.name}", "labels": f"models/{labels_path(out).name}",
                        "reading": f"models/{reading_path(out).name}", "quantization": quantization,
                        "bytes": out.stat().st_size,
-                       "source": describe_source(path).replace(f"{config.PROJECT_ROOT}/", "")}
+                       "source": _source(describe_source(path), path, config.PROJECT_ROOT)}
     return modes
+
+
+def _source(description: str, path: Path, project: Path) -> str:
+    """Whose model it is, in words, without this computer's folders: a published page shows it to everyone."""
+    path = path.resolve()
+    shown = path.relative_to(project) if path.is_relative_to(project) else path.name
+    return description.replace(str(path), str(shown))
 
 
 def _replace(staged: Path, out: Path) -> None:

@@ -156,7 +156,8 @@ async function readOnce() {
     show([], null, capitalised(err.message));
     return;
   }
-  const probabilities = restrict(await loaded.run(seen), allowedMask(loaded.classes, answers()));
+  const raw = await loaded.run(seen);
+  const probabilities = answers() === "all" ? raw : restrict(raw, allowedMask(loaded.classes, answers()));
   const refusal = unreadable(features(probabilities, ink, loaded.reading), loaded.reading);
   const guesses = refusal ? [] : ranked(probabilities, loaded.classes, topK);
   show(guesses, seen, refusal ? `I can't read this: ${refusal}` : "", Boolean(refusal));

@@ -453,10 +453,10 @@ export function unreadable(found, settings) {
   return null;
 }
 
-/** Which classes may be answered: all, "digits" or "letters" (inference.ALLOWED). */
+/** Which classes may be answered: "digits" or "letters" (inference.ALLOWED). */
 export function allowedMask(classes, allowed) {
   const tests = { digits: (c) => /^\p{Nd}$/u.test(c), letters: (c) => /^\p{L}$/u.test(c) };
-  return classes.map((c) => (allowed === "all" ? true : tests[allowed](c)));
+  return classes.map(tests[allowed]);
 }
 
 /** The probabilities with the classes not allowed set to 0 and the rest rescaled to sum to 1. */
