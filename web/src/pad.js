@@ -213,9 +213,11 @@ function paint() {
   }
 }
 
+/** Where an event is, in the canvas's own pixels (inside its border, whatever size the page shows it at). */
 function padPoint(event) {
   const box = pad.getBoundingClientRect();
-  return [(event.clientX - box.left) * (pad.width / box.width), (event.clientY - box.top) * (pad.height / box.height)];
+  return [(event.clientX - box.left - pad.clientLeft) * (pad.width / pad.clientWidth),
+    (event.clientY - box.top - pad.clientTop) * (pad.height / pad.clientHeight)];
 }
 
 pad.addEventListener("pointerdown", (event) => {
@@ -230,7 +232,8 @@ pad.addEventListener("pointerdown", (event) => {
 pad.addEventListener("pointermove", (event) => {
   if (!state.drawing || !event.isPrimary) return;
   const stroke = strokes[strokes.length - 1];
-  for (const each of event.getCoalescedEvents?.() ?? [event]) stroke.push(padPoint(each));
+  const coalesced = event.getCoalescedEvents?.() ?? []; // the moves between two frames (none when synthetic)
+  for (const each of coalesced.length ? coalesced : [event]) stroke.push(padPoint(each));
   paint();
   if (performance.now() - state.lastRead >= (state.settings?.live_interval_ms ?? 150)) read();
 });
