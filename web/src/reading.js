@@ -178,11 +178,14 @@ function boxAbove(picture, threshold) {
   return bottom < 0 ? null : { top, left, height: bottom - top + 1, width: right - left + 1 };
 }
 
-/** The ink's box (preprocessing._ink_box); throws BlankDrawing when there is no ink or only a speck. */
-function inkBox(picture, settings) {
+/**
+ * The ink's box (preprocessing._ink_box) in a picture of `side` pixels at most a side (`picture` may be a part of it).
+ * @throws {BlankDrawing} when there is no ink, or only a speck.
+ */
+function inkBox(picture, settings, side = Math.max(picture.height, picture.width)) {
   const box = boxAbove(picture, settings.ink_threshold);
   if (box === null) throw new BlankDrawing("the picture is blank: draw a character");
-  if (Math.max(box.height, box.width) < settings.min_extent * Math.max(picture.height, picture.width)) {
+  if (Math.max(box.height, box.width) < settings.min_extent * side) {
     throw new BlankDrawing("the mark is too small to be a character: draw it bigger");
   }
   return box;
@@ -220,26 +223,19 @@ function gaussianKernel(sigma) {
   return weights.map((w) => w / sum).slice(radius); // symmetric: the centre and one side
 }
 
-/**
- * One pass down the columns (axis 0) or across the rows (axis 1), mirror-reflecting at the picture's edges as
- * SciPy does. Only the lines and cells within reach of a non-zero value are computed: the rest stay exactly 0.
- */
-function blurAlong(picture, half, axis, nonZero) {
+/** One pass down the columns (axis 0) or across the rows (axis 1), mirror-reflecting at the edges as SciPy does. */
+function blurAlong(picture, half, axis) {
   const { height, width, values } = picture;
   const out = new Picture(height, width);
   const reach = half.length - 1;
-  const [length, step, lineStep] = axis === 0 ? [height, width, 1] : [width, 1, width];
-  const [lineFirst, lineCount] = axis === 0 ? [nonZero.left, nonZero.width] : [nonZero.top, nonZero.height];
-  const along = axis === 0 ? [nonZero.top, nonZero.height] : [nonZero.left, nonZero.width];
-  const first = Math.max(0, along[0] - reach);
-  const last = Math.min(length - 1, along[0] + along[1] - 1 + reach);
+  const [lines, length, step, lineStep] = axis === 0 ? [width, height, width, 1] : [height, width, 1, width];
   const line = new Float64Array(length + 2 * reach);
-  for (let l = lineFirst; l < lineFirst + lineCount; l++) {
+  for (let l = 0; l < lines; l++) {
     for (let i = -reach; i < length + reach; i++) {
       const source = i < 0 ? -i - 1 : i >= length ? 2 * length - i - 1 : i;
       line[i + reach] = values[l * lineStep + source * step];
     }
-    for (let i = first; i <= last; i++) {
+    for (let i = 0; i < length; i++) {
       const centre = i + reach;
       let sum = line[centre] * half[0];
       for (let j = reach; j > 0; j--) sum += (line[centre - j] + line[centre + j]) * half[j];
@@ -249,14 +245,19 @@ function blurAlong(picture, half, axis, nonZero) {
   return out;
 }
 
+/**
+ * scipy.ndimage.gaussian_filter, on the part of the picture within reach of a non-zero value: elsewhere the
+ * blur is exactly 0, and at the part's edges the mirrored values are the zeros (or the picture's edge) SciPy sees.
+ */
 function gaussianFilter(picture, sigma) {
   const half = gaussianKernel(sigma);
-  const nonZero = boxAbove(picture, 0);
   const reach = half.length - 1;
-  const down = blurAlong(picture, half, 0, nonZero); // axis 0 first, as SciPy
-  const top = Math.max(0, nonZero.top - reach);
-  const rows = { ...nonZero, top, height: Math.min(picture.height - 1, nonZero.top + nonZero.height - 1 + reach) - top + 1 };
-  return blurAlong(down, half, 1, rows);
+  const ink = boxAbove(picture, 0);
+  const top = Math.max(0, ink.top - reach);
+  const left = Math.max(0, ink.left - reach);
+  const part = { top, left, height: Math.min(picture.height, ink.top + ink.height + reach) - top,
+    width: Math.min(picture.width, ink.left + ink.width + reach) - left };
+  return blurAlong(blurAlong(crop(picture, part), half, 0), half, 1); // axis 0 first, as SciPy
 }
 
 // --- Pillow's Image.resize for mode "F" ---------------------------------------------------------------------------
@@ -318,7 +319,7 @@ function toBytes(picture) {
 export function toEmnist(ink, settings) {
   const box = inkBox(ink, settings);
   const blurred = gaussianFilter(ink, Math.max(Math.max(box.height, box.width) / 64, 0.5));
-  const cropped = crop(blurred, inkBox(blurred, settings));
+  const cropped = crop(blurred, inkBox(blurred, settings, Math.max(ink.height, ink.width)));
   const larger = Math.max(cropped.height, cropped.width);
   const pad = roundHalfEven((larger * 2) / 24);
   return toBytes(shrinkTo(centre(cropped, larger + 2 * pad), SIDE, SIDE));
