@@ -112,11 +112,10 @@ export function renderStrokes(strokes, size, brushWidth) {
 
 // --- preprocessing.ink_map ---------------------------------------------------------------------------------------
 
-/** NumPy's percentile (linear interpolation) of grey levels that take at most 256 values: `levels` and `shade`. */
-function percentile(levels, shade, share) {
-  const counts = new Array(256).fill(0);
-  for (const level of levels) counts[level]++;
+/** NumPy's percentile (linear interpolation) of a picture's grey levels, from their `counts` and `shade`. */
+function percentile(counts, shade, share) {
   const order = [...counts.keys()].sort((a, b) => shade[a] - shade[b]);
+  const total = counts.reduce((a, b) => a + b, 0);
   const valueAt = (index) => {
     let seen = 0;
     for (const level of order) {
@@ -125,10 +124,10 @@ function percentile(levels, shade, share) {
     }
     return shade[order[order.length - 1]];
   };
-  const position = share * (levels.length - 1);
+  const position = share * (total - 1);
   const below = Math.floor(position);
   const low = valueAt(below);
-  return low + (valueAt(Math.min(below + 1, levels.length - 1)) - low) * (position - below);
+  return low + (valueAt(Math.min(below + 1, total - 1)) - low) * (position - below);
 }
 
 /** The median of the picture's border (its four sides, corners twice): paper, in a picture of one character. */
@@ -151,8 +150,10 @@ export function inkMap(image, size) {
     const grey = Math.fround(level / 255);
     return inverted ? Math.fround(1 - grey) : grey;
   });
-  const low = Math.fround(percentile(image, shade, 0.01));
-  const high = image.reduce((best, level) => Math.max(best, shade[level]), 0);
+  const counts = new Array(256).fill(0);
+  for (let i = 0; i < image.length; i++) counts[image[i]]++;
+  const low = Math.fround(percentile(counts, shade, 0.01));
+  const high = shade.reduce((best, grey, level) => (counts[level] && grey > best ? grey : best), 0);
   if (high - low < CONTRAST_MIN) throw new BlankDrawing("the picture is blank: draw a character");
   const spread = Math.fround(high - low);
   const stretched = shade.map((grey) => Math.min(1, Math.max(0, Math.fround(Math.fround(grey - low) / spread))));
