@@ -29,9 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import SEVEN, browser_page, free_port, server  # noqa: E402
+from browser_support import SEVEN, browser_page, free_port, server
 
-from hcr_utils import config  # noqa: E402
+from hcr_utils import config
 
 DISPATCH = """const pad = document.querySelector('#pad'), box = pad.getBoundingClientRect();
     const send = (type, [x, y]) => pad.dispatchEvent(new PointerEvent(type, {bubbles: true, cancelable: true,

@@ -17,7 +17,8 @@ const statusLine = $("#status");
 const strokes = [];
 const readers = {}; // mode → {run, classes, reading, source}; loaded when first needed
 const state = {
-  settings: null, litert: null, drawing: false, lastRead: 0, busy: false, again: false, reads: 0, current: null,
+  settings: null, litert: null, runtime: null, drawing: false, lastRead: 0, busy: false, again: false, reads: 0,
+  current: null,
 };
 // What tests and benchmarks look at: every read's milliseconds, and when the first guess was shown.
 const stats = { readMs: [], firstGuessMs: null, lastReading: null };
@@ -85,6 +86,7 @@ async function loadReader(name) {
     fetchJson(files.reading, "the model's reading settings"),
     fetchOk(files.model, "the model file").then((response) => response.arrayBuffer()),
   ]);
+  await state.runtime; // downloaded alongside the model files
   let model;
   try {
     model = await state.litert.loadAndCompile(new Uint8Array(bytes), { accelerator: "wasm" });
@@ -276,8 +278,8 @@ async function start() {
   paint();
   try {
     state.settings = await fetchJson("pad.json", "the page's settings file");
-    await startRuntime();
-    await reader();
+    state.runtime = startRuntime();
+    await Promise.all([state.runtime, reader()]);
   } catch (err) {
     problem(err instanceof PageProblem ? err.message : `The reader did not start: ${err.message || err}`);
     return;
