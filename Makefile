@@ -61,3 +61,19 @@ benchmarks: env
 
 clean:
 	rm -rf $(VENV) my_models/quick outputs/*.png
+
+# The drawing pad as a static page (web/): LiteRT.js reads the exported models in the browser, no Python server.
+#   make web-build  export the models and build web/build/ (any static host can serve that folder)
+#   make web        build, then serve it on 127.0.0.1
+WEB_PORT ?= 8000
+.PHONY: node web-build web
+
+node:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+
+web-build: env node
+	$(PY) web/build.py --out web/build
+
+web: web-build
+	@echo "The drawing pad: open http://127.0.0.1:$(WEB_PORT)/ in your browser (Ctrl+C stops it)"
+	$(PY) -m http.server $(WEB_PORT) --bind 127.0.0.1 --directory web/build

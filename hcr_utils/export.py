@@ -15,11 +15,18 @@ gets the labels file beside it (``NAME.tflite`` → ``NAME.labels.json``), so
 through ``model.export``; the old ``tf.lite.TFLiteConverter.from_keras_model`` does
 not work with Keras 3 models. Every write is atomic: the file (or folder) is written
 under a temporary name in the same folder and renamed when complete.
+
+:func:`export_for_web` writes what the static web page (``web/``) reads: a
+``.tflite`` file for one picture a call (LiteRT.js compiles only fixed shapes),
+its labels, and the "I can't read this" rule's settings (``NAME.reading.json``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+import math
 import os
 import shutil
 import time
@@ -35,11 +42,14 @@ import tensorflow as tf
 from . import config
 from .datasets import Dataset
 from .inference import Recognizer, labels_json, labels_path
+from .preprocessing import INK_THRESHOLD, MIN_EXTENT
+from .rejection import MAX_ASPECT, MAX_SOLID, MIN_TOP3, SOLID_DEPTH, Features, unreadable
 from .runtime import native_stderr_hidden
 
 QUANTIZATIONS = ("float32", "dynamic", "int8")
 CALIBRATION_IMAGES = 300
 WARM_UP_CALLS = 20
+WEB_INPUT = tf.TensorSpec((1, 28, 28, 1), tf.float32)  # LiteRT.js refuses a dynamic batch dimension
 
 
 class ExportError(OSError):
@@ -129,6 +139,42 @@ def export_tflite(recognizer: Recognizer, out: Path | str, quantization: str = "
     if Path(out).suffix != ".tflite":
         raise ValueError(f"{out}: LiteRT models are written as .tflite files")
     return _export(recognizer, out, "litert", **_converter_options(quantization, calibration))
+
+
+def reading_settings(dataset: str) -> dict:
+    """How a ``dataset`` model's pictures are read, for the web page: the ink threshold and the refusal rule.
+
+    The numbers are :mod:`hcr_utils.preprocessing`'s and :mod:`hcr_utils.rejection`'s
+    own; each reason is the sentence :func:`~hcr_utils.rejection.unreadable` gives.
+    """
+    if dataset not in MAX_SOLID:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {tuple(MAX_SOLID)}")
+    readable = Features(confidence=1.0, margin=1.0, top3=1.0, entropy=0.0, solid=0.0, aspect=1.0)
+    reason = {name: unreadable(dataclasses.replace(readable, **{name: value}), dataset)
+              for name, value in (("solid", 1.0), ("aspect", math.inf), ("top3", 0.0))}
+    return {"dataset": dataset, "ink_threshold": INK_THRESHOLD, "min_extent": MIN_EXTENT,
+            "refusal": {"max_solid": MAX_SOLID[dataset], "max_aspect": MAX_ASPECT[dataset],
+                        "min_top3": MIN_TOP3[dataset], "solid_depth": SOLID_DEPTH, "reasons": reason}}
+
+
+def reading_path(model_path: Path | str) -> Path:
+    """``NAME.tflite`` → ``NAME.reading.json``, the reading settings beside a web export."""
+    return Path(model_path).with_suffix(".reading.json")
+
+
+def export_for_web(recognizer: Recognizer, folder: Path | str, quantization: str = "int8",
+                   calibration: np.ndarray | None = None, name: str | None = None) -> Path:
+    """Write ``NAME.tflite`` (one 1×28×28×1 picture a call), ``NAME.labels.json`` and ``NAME.reading.json`` to ``folder``.
+
+    ``name`` defaults to ``emnist_cnn`` or ``mnist_cnn`` (the recognizer's dataset);
+    ``calibration`` (training images) is needed for ``int8``. Returns the ``.tflite`` path.
+    """
+    out = Path(folder) / f"{name or recognizer.dataset + '_cnn'}.tflite"
+    options = _converter_options(quantization, calibration)
+    _export(recognizer, out, "litert", input_signature=[WEB_INPUT], **options)
+    with _atomic(reading_path(out)) as temporary:
+        temporary.write_text(json.dumps(reading_settings(recognizer.dataset), indent=1))
+    return out
 
 
 def export_saved_model(recognizer: Recognizer, out: Path | str) -> Path:
