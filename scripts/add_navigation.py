@@ -150,8 +150,10 @@ def write_index(paths: list[Path]) -> None:
                     f"   *{runtime(notebook)}*")
     text = ("# Handwritten character recognition: contents\n\n"
             "Work through the notebooks in order: each one builds on the models and ideas of the ones before.\n"
-            "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*);\n"
-            "set `HCR_QUICK=1` before starting Jupyter to run them all in a few minutes on a small sample.\n\n"
+            "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*).\n"
+            "To run one in seconds on a small real sample, set `QUICK = True` in its setup cell (or `HCR_QUICK=1`\n"
+            "before starting Jupyter, for all of them). The runtimes are for the full downloads, on a fast laptop CPU\n"
+            "(with AVX-512) and on a typical one, where measured; each long training measures your machine first.\n\n"
             + "\n".join(rows))
     index = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
     index.cells[0].id = "contents"
