@@ -34,6 +34,7 @@ import tensorflow as tf
 
 from . import config
 from .datasets import Dataset
+from .errors import HcrError
 from .inference import Recognizer, labels_json, labels_path
 from .runtime import native_stderr_hidden
 
@@ -42,7 +43,7 @@ CALIBRATION_IMAGES = 300
 WARM_UP_CALLS = 20
 
 
-class ExportError(OSError):
+class ExportError(HcrError, OSError):
     """The export cannot be written where it was asked to go."""
 
 

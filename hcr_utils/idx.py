@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import HcrError
+
 UBYTE = 0x08
 
 
-class DataFileError(ValueError):
+class DataFileError(HcrError, ValueError):
     """A data file is missing, corrupt, truncated or does not match its partner."""
 
 

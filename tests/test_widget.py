@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hcr_utils import inference, widget
+from hcr_utils import config, inference, widget
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import Recognizer
 from hcr_utils.strokes import filled_blob
@@ -170,7 +170,7 @@ def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, 
 
 
 def test_the_pad_says_whose_model_reads(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     pad = DrawingPad(tmp_path)  # no model of yours there: the shipped ones read
     assert "shipped with the course (mnist_cnn.keras" in pad.source.value
     pad.mode.value = "characters"
@@ -185,7 +185,7 @@ def test_the_pad_says_whose_model_reads(tmp_path: Path, models_dir: Path, monkey
 
 
 def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "none")
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", tmp_path / "none")
     pad = DrawingPad(tmp_path)
     assert "04_mnist_improve_and_evaluate.ipynb" in pad.status.value and pad.source.value == ""
     stroke(pad, SEVEN)

@@ -14,6 +14,7 @@ from hcr_utils import cli
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import SHIPPED_MODELS_DIR, Recognizer
 from hcr_utils.preprocessing import BlankImageError
+from hcr_utils.saved import ModelFileError
 from hcr_utils.word_pad import WRITE_PROMPT, WordPad, line_strokes
 from hcr_utils.words import (LINE_HEIGHT, MODEL_NAME, STRIDE, Lexicon, LineMaker, LineStyle, WordReader, beam_decode,
                              character_error_rate, correct_prior, edit_distance, greedy_decode, labels_text, line_input,
@@ -189,7 +190,7 @@ def test_bad_pictures_get_clear_errors(reader: WordReader, image: np.ndarray, er
 
 
 def test_a_character_model_is_not_a_word_model(models_dir: Path) -> None:
-    with pytest.raises(ValueError, match="not a line reader"):
+    with pytest.raises(ModelFileError, match="is a characters model, not a words model"):
         WordReader.load(models_dir / "emnist_cnn.keras")
     with pytest.raises(FileNotFoundError, match="train words"):
         WordReader.load(models_dir / "nothing.keras")
@@ -266,7 +267,7 @@ def test_a_page_that_connects_late_gets_the_canvas_again(pad: WordPad, monkeypat
 
 
 def test_the_pad_says_when_no_word_model_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hcr_utils.inference.SHIPPED_MODELS_DIR", tmp_path)
+    monkeypatch.setattr("hcr_utils.config.SHIPPED_MODELS_DIR", tmp_path)
     pad = WordPad(tmp_path)
     assert "not found" in pad.status.value and "train words" in pad.status.value
 
@@ -288,9 +289,11 @@ def test_predict_reads_lines_with_a_word_model(test_lines, reader: WordReader, t
     assert cli.main(["predict", model, str(tmp_path / "line.png")]) == 0
     path, text, scores = capsys.readouterr().out.rstrip("\n").split("\t")
     assert text == reader.read(line) and len(scores.split("  ")) == len(text)
-    assert cli.main(["predict", model, str(tmp_path / "blank.png"), str(tmp_path / "text.png")]) == 2
+    assert cli.main(["predict", model, str(tmp_path / "blank.png"), str(tmp_path / "text.png")]) == 1
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and "blank" in errors[0] and "not a readable image" in errors[1]
     assert "Traceback" not in "".join(errors)
-    assert cli.main(["predict", model, str(tmp_path / "line.png"), "--only", "digits"]) == 2
+    with pytest.raises(SystemExit) as usage:  # options that do not go together: argparse's usage error
+        cli.main(["predict", model, str(tmp_path / "line.png"), "--only", "digits"])
+    assert usage.value.code == 2
     assert "character models" in capsys.readouterr().err
