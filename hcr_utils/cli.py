@@ -223,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command. A problem the user can fix prints one line and returns 1; a wrong command line exits with 2."""
     main_parser = parser()
     args = main_parser.parse_args(argv)
+    from .runtime import start_tensorflow  # after parsing: `hcr --help` answers without starting TensorFlow
+
+    start_tensorflow()
     try:
         return args.run(args)
     except UsageError as err:

@@ -128,7 +128,7 @@ class Evaluation:
         return wrong[order]
 
     def summary(self, dataset: str) -> dict[str, float | int | str]:
-        """The JSON line of ``python -m hcr_utils evaluate``."""
+        """The JSON line of ``hcr evaluate``."""
         result: dict[str, float | int | str] = {
             "dataset": dataset,
             "accuracy": round(self.accuracy, 4),

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config
+from .errors import HcrError
 
 Point = tuple[float, float]
 
@@ -43,6 +44,14 @@ class Sample:
     strokes: list[list[Point]]
     image: np.ndarray  # 28×28 uint8, white ink on black
     saved_at: float = 0.0
+
+
+class SamplesFileError(HcrError, OSError):
+    """The samples file cannot be written (a full disk, no permission); it is left as it was."""
+
+
+class SampleError(HcrError, ValueError):
+    """What was typed is not one character of the model, or there is no drawing to save."""
 
 
 class SamplesFileWarning(UserWarning):
@@ -94,15 +103,15 @@ def label_for(text: str, classes: Sequence[str]) -> str:
     """The class a typed character belongs to: itself, or its capital where the model merges the two (c → C).
 
     Raises:
-        ValueError: not one character, or no class of the model holds it.
+        SampleError: not one character, or no class of the model holds it.
     """
     char = text.strip()
     if len(char) != 1:
-        raise ValueError(f"type one character, not {text!r}")
+        raise SampleError(f"type one character, not {text!r}")
     for candidate in (char, char.upper()):
         if candidate in classes:
             return candidate
-    raise ValueError(f"{char!r} is not one of the model's characters ({''.join(classes)})")
+    raise SampleError(f"{char!r} is not one of the model's characters ({''.join(classes)})")
 
 
 def append_sample(sample: Sample, path: Path | str | None = None) -> Path:
@@ -110,21 +119,28 @@ def append_sample(sample: Sample, path: Path | str | None = None) -> Path:
 
     Raises:
         ValueError: the sample has no label or its image is not 28×28.
-        OSError: the disk is full or the file cannot be written; earlier samples are untouched.
+        SamplesFileError: the disk is full or the file cannot be written; the file is left as it was.
     """
     path = Path(path) if path is not None else default_path()
     line = _line(sample if sample.saved_at else Sample(sample.label, sample.strokes, sample.image, time.time()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle, _locked(handle):
-        handle.seek(0, os.SEEK_END)
-        if handle.tell():
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":  # the last write was cut off: never glue a new sample to its remains
-                line = b"\n" + line
-        handle.seek(0, os.SEEK_END)
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle, _locked(handle):
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # the last write was cut off: never glue a new sample to its remains
+                    line = b"\n" + line
+            try:
+                handle.seek(0, os.SEEK_END)
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                handle.truncate(size)  # take back what part of the line reached the file
+                raise
+    except OSError as err:
+        raise SamplesFileError(f"cannot save to {path}: {err.strerror or err}") from None
     return path
 
 

@@ -1,7 +1,7 @@
 """Training recipes: what to build, how long to train, with which schedule and loss.
 
 A :class:`Recipe` is the single definition of a chapter's final model; the
-notebooks and ``python -m hcr_utils train`` both train from it, so they agree.
+notebooks and ``hcr train`` both train from it, so they agree.
 """
 
 from __future__ import annotations
