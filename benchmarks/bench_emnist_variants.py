@@ -21,8 +21,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from bench_inference import fidelity
+
 from hcr_utils.config import SEED
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import evaluate, predict_probabilities

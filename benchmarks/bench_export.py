@@ -21,13 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnxruntime  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from hcr_utils.datasets import load  # first: importing hcr_utils starts TensorFlow without its log lines
 from hcr_utils.export import calibration_images, export_onnx, export_tflite, latency_ms, size_bytes
 from hcr_utils.inference import Recognizer
-
-import onnxruntime  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 SIZE_RATIO_TARGET = 1 / 3  # int8 file at most this share of the float32 file
 ACCURACY_TARGET_POINTS = 0.5  # int8 accuracy within this many points of Keras

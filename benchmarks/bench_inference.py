@@ -26,11 +26,9 @@ import numpy as np
 from hcr_utils import config
 from hcr_utils.datasets import load
 from hcr_utils.evaluation import top_k_accuracy
+from hcr_utils.export import percentiles_ms
 from hcr_utils.inference import ALLOWED, Recognizer
-from hcr_utils.strokes import redraw
-from hcr_utils.widget import BRUSH_WIDTH, SIZE
-
-from latency import percentiles_ms  # benchmarks/latency.py
+from hcr_utils.strokes import BRUSH_WIDTH, SIZE, redraw
 
 LATENCY_TARGET_MS = 15.0
 FIDELITY_TARGET_POINTS = 2.0

@@ -7,7 +7,7 @@ Real characters: ``--n`` test images, each read twice, as the original scan and
 redrawn as pad strokes (``hcr_utils.strokes.redraw``). Half of them (the
 *tuning* half) set each rule's threshold so that at most ``--budget`` (2%) of
 real characters would be refused; the other half reports how many really are.
-Not characters: ``--fake`` of each kind from ``hcr_utils.strokes`` (scribbles,
+Not characters: ``--fake`` of each kind from ``benchmarks/drawings.py`` (scribbles,
 filled blobs, smudges on paper, two test characters side by side), also in a
 tuning and a report half, and the share of each report half that a rule refuses. One line per single-feature rule; then the
 best combination of three checks (solidity, aspect, top-3 mass), its thresholds
@@ -24,14 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from drawings import filled_blob, scribble, smudge, two_characters  # benchmarks/drawings.py
 
 from hcr_utils.config import SEED
 from hcr_utils.datasets import load
 from hcr_utils.inference import Recognizer
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.rejection import Features, features, unreadable
-from hcr_utils.strokes import filled_blob, redraw, scribble, smudge, two_characters
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import redraw, render_strokes
 
 CANDIDATES: dict[str, Callable[[Features], float]] = {  # higher = more like a character
     "confidence": lambda f: f.confidence,

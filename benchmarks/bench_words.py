@@ -27,16 +27,28 @@ import time
 from pathlib import Path
 
 import numpy as np
+from drawings import line_strokes  # benchmarks/drawings.py
 
 from hcr_utils import config
 from hcr_utils.datasets import load_emnist
+from hcr_utils.export import percentiles_ms
 from hcr_utils.inference import Recognizer, find_model
-from hcr_utils.widget import render_strokes
-from hcr_utils.word_pad import BRUSH_WIDTH, HEIGHT, WIDTH, line_strokes
-from hcr_utils.words import (WORD_RECIPE, Lexicon, LineMaker, WordReader, character_error_rate, confusions,
-                             greedy_decode, labels_text, read_by_segments, save_reader, train_crnn, word_list)
-
-from latency import percentiles_ms  # benchmarks/latency.py
+from hcr_utils.strokes import render_strokes
+from hcr_utils.word_pad import BRUSH_WIDTH, HEIGHT, WIDTH
+from hcr_utils.words import (
+    WORD_RECIPE,
+    Lexicon,
+    LineMaker,
+    WordReader,
+    character_error_rate,
+    confusions,
+    greedy_decode,
+    labels_text,
+    read_by_segments,
+    save_reader,
+    train_crnn,
+    word_list,
+)
 
 CER_TO_CHARACTERS = 1.2
 CER_TO_SEGMENTS = 0.5

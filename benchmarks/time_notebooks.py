@@ -142,7 +142,7 @@ def write_runtimes(results: dict[str, dict], day: str) -> None:
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "markdown" and re.search(r"^\*Runtime:.*\*$", cell.source, re.M):
-                cell.source = re.sub(r"^\*Runtime:.*\*$", lambda _: f"*Runtime: {line}*", cell.source, count=1, flags=re.M)
+                cell.source = re.sub(r"^\*Runtime:.*\*$", lambda _, line=line: f"*Runtime: {line}*", cell.source, count=1, flags=re.M)
                 break
         nbformat.write(notebook, path)
         rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {_minutes(result['full_seconds'])} | "

@@ -25,8 +25,9 @@ import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -150,19 +151,23 @@ def size_bytes(path: Path | str) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
 
 
+def percentiles_ms(call: Callable[[Any], object], inputs: Sequence[Any], repeats: int,
+                   warmup: int = WARM_UP_CALLS) -> tuple[float, float]:
+    """Median and 95th percentile milliseconds of ``call`` on ``inputs`` in turn, after ``warmup`` untimed calls."""
+    for value in inputs[:warmup]:
+        call(value)
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        call(inputs[i % len(inputs)])
+        times.append(1000 * (time.perf_counter() - start))
+    p50, p95 = np.percentile(times, [50, 95])
+    return float(p50), float(p95)
+
+
 def latency_ms(predict_one: Callable[[np.ndarray], object], images: np.ndarray, repeats: int) -> tuple[float, float]:
     """Median and 95th percentile milliseconds of ``predict_one`` on a single 1×28×28×1 float32 image.
 
     The calls cycle through ``images`` (N×28×28), after a few untimed ones that warm caches up.
     """
-    singles = np.asarray(images, np.float32).reshape(-1, 1, 28, 28, 1)
-    for single in singles[:WARM_UP_CALLS]:
-        predict_one(single)
-    times = []
-    for i in range(repeats):
-        single = singles[i % len(singles)]
-        start = time.perf_counter()
-        predict_one(single)
-        times.append(1000 * (time.perf_counter() - start))
-    p50, p95 = np.percentile(times, [50, 95])
-    return float(p50), float(p95)
+    return percentiles_ms(predict_one, np.asarray(images, np.float32).reshape(-1, 1, 28, 28, 1), repeats)

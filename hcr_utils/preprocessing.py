@@ -70,7 +70,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {array.shape}")
     if min(array.shape[:2]) < 2:
-        raise ValueError(f"image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
+        raise BlankImageError(f"an image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
     scale = 255.0 if array.dtype == np.uint8 or array.max(initial=0) > 1.0 else 1.0
     array = array.astype(np.float32) / scale
     if array.ndim == 2:

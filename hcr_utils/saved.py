@@ -82,18 +82,25 @@ def save_model(model: keras.Model, path: Path | str, dataset: str, classes: Sequ
     return path
 
 
-def missing_message(path: Path, what: str = "model") -> str:
-    """``what`` at ``path`` is missing: the sentence that names the notebook or command that creates it."""
+def missing_message(path: Path, what: str = "model", kind: str | None = None) -> str:
+    """``what`` at ``path`` is missing: the sentence that names the notebook or command that creates it.
+
+    The hint follows the file's name, or ``kind`` when the caller knows it (a line reader, whatever its name).
+    """
     if path.suffix == ".tflite":
         hint = EXPORTED_BY.format(path=path)
+    elif kind == "words":
+        hint = CREATED_BY["emnist_words"].format(path=path)
     else:
         hint = next((how.format(path=path) for name, how in CREATED_BY.items() if path.name.startswith(name)), None)
         hint = hint or f"`hcr train mnist|emnist|words --out {path}`"
     return f"{what} {path} not found: create it by running {hint}"
 
 
-def read_labels(path: Path | str) -> dict:
+def read_labels(path: Path | str, kind: str | None = None) -> dict:
     """The labels file of the model at ``path`` (``"kind"`` filled in as ``"characters"`` for older files).
+
+    ``kind``, the kind of model expected, only chooses the hint of a missing file's message.
 
     Raises:
         ModelNotFoundError: the model or its labels file is missing.
@@ -101,7 +108,7 @@ def read_labels(path: Path | str) -> dict:
     """
     path = Path(path)
     if not path.exists():
-        raise ModelNotFoundError(missing_message(path))
+        raise ModelNotFoundError(missing_message(path, kind=kind))
     labels = labels_path(path)
     if not labels.exists():
         raise ModelNotFoundError(f"labels file {labels} not found; it is written next to the model by "
@@ -151,7 +158,7 @@ def load_keras(path: Path | str, kind: str) -> tuple[keras.Model, dict]:
         ModelNotFoundError: a file is missing.
         ModelFileError: a damaged file, or a model of another kind.
     """
-    info = read_labels(path)
+    info = read_labels(path, kind)
     if info["kind"] != kind:
         reader = "WordReader (hcr_utils.words)" if info["kind"] == "words" else "Recognizer (hcr_utils.inference)"
         raise ModelFileError(f"{path} is a {info['kind']} model, not a {kind} model: load it with {reader}")

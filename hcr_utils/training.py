@@ -12,7 +12,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from . import config
 from .datasets import Dataset
@@ -37,7 +36,6 @@ class Recipe:
     warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
     label_smoothing: float = 0.1
     balance_classes: bool = False  # weight the loss by inverse class frequency
-    class_cap: int | None = None  # an epoch takes at most this many images of each class, the next ones each time
     weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
 
     def epochs_for(self, epoch_size: int) -> int:
@@ -76,24 +74,6 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
         raise ValueError(f"classes {missing} have no training examples; cannot balance them")
     weights = len(labels) / (num_classes * counts)
     return {c: float(w) for c, w in enumerate(weights)}
-
-
-def capped_order(labels: np.ndarray, num_classes: int, cap: int, epochs: int, seed: int = config.SEED) -> np.ndarray:
-    """Image indices for ``epochs`` epochs of at most ``cap`` images per class, one epoch after the other.
-
-    A class with more than ``cap`` images gives its next ``cap`` images each
-    epoch, cycling through them in a shuffled order, so every image is used in
-    turn; smaller classes give all theirs every epoch. Each epoch is shuffled.
-    Large classes thus cost less time per epoch, and rare ones are seen more often.
-    """
-    rng = np.random.default_rng(seed)
-    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(num_classes)]
-    epoch_orders = []
-    for epoch in range(epochs):
-        taken = [np.take(members, np.arange(epoch * cap, (epoch + 1) * cap), mode="wrap") if len(members) > cap
-                 else members for members in classes]
-        epoch_orders.append(rng.permutation(np.concatenate(taken)))
-    return np.concatenate(epoch_orders)
 
 
 def learning_rate_schedule(peak: float, steps: int, warmup_share: float = 0.1) -> keras.optimizers.schedules.CosineDecay:
@@ -144,10 +124,8 @@ def fit(
 ) -> keras.callbacks.History:
     """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels`` for the recipe's budget.
 
-    With ``recipe.class_cap`` each epoch follows :func:`capped_order`, and
-    class weights balance the classes of such an epoch. ``validation``
-    (images, labels) is scored after every epoch for the learning curves and
-    callbacks. The history gains ``seconds``: the wall-clock time of the
+    ``validation`` (images, labels) is scored after every epoch for the
+    learning curves and callbacks. The history gains ``seconds``: the wall-clock time of the
     whole fit.
     """
     num_classes = model.output_shape[-1]
@@ -155,26 +133,15 @@ def fit(
     if validation is not None:
         val = (validation[0][..., None], keras.utils.to_categorical(validation[1], num_classes))
     start = time.perf_counter()
-    x, y = images[..., None], keras.utils.to_categorical(labels, num_classes)
-    if recipe.class_cap:
-        epoch_size = int(np.minimum(np.bincount(labels, minlength=num_classes), recipe.class_cap).sum())
-        epochs = recipe.epochs_for(epoch_size)
-        order = capped_order(labels, num_classes, recipe.class_cap, epochs)
-        epoch_labels = labels[order[:epoch_size]]
-        steps_per_epoch = int(np.ceil(epoch_size / recipe.batch_size))
-        train = (tf.data.Dataset.from_tensor_slices(order).repeat().batch(recipe.batch_size)
-                 .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))  # already shuffled
-        fit_args = {"x": train, "steps_per_epoch": steps_per_epoch, "shuffle": False}
-    else:
-        epochs = recipe.epochs_for(len(labels))
-        epoch_labels, steps_per_epoch = labels, int(np.ceil(len(labels) / recipe.batch_size))
-        fit_args = {"x": x, "y": y, "batch_size": recipe.batch_size}
-    compile_model(model, recipe, epochs * steps_per_epoch)
+    epochs = recipe.epochs_for(len(labels))
+    compile_model(model, recipe, epochs * int(np.ceil(len(labels) / recipe.batch_size)))
     history = model.fit(
-        **fit_args,
+        images[..., None],
+        keras.utils.to_categorical(labels, num_classes),
+        batch_size=recipe.batch_size,
         epochs=epochs,
         validation_data=val,
-        class_weight=class_weights(epoch_labels, num_classes) if recipe.balance_classes else None,
+        class_weight=class_weights(labels, num_classes) if recipe.balance_classes else None,
         callbacks=callbacks,
         verbose=verbose,
     )

@@ -1,7 +1,7 @@
 """End to end in a real browser: the drawing pad as a web page (Voilà serving notebooks/app.ipynb).
 
 Voilà runs the notebook before the page connects, so the page must get the canvas drawn again
-(hcr_utils.widget.resend_canvas_switch): white paper, round ink, no errors in the page. The test
+(hcr_utils.pen.resend_canvas_switch): white paper, round ink, no errors in the page. The test
 starts Voilà on 127.0.0.1, draws a 7 with the mouse and a 1 with a finger (touch events),
 switches to characters, saves a screenshot to outputs/ and stops every process by its id.
 """
@@ -17,9 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import (
+    BROWSER_MARKS,
+    SEVEN,
+    browser_page,
+    canvas_pixels,
+    draw_with_finger,
+    draw_with_mouse,
+    free_port,
+    server,
+)
 from PIL import Image
-from browser_support import (BROWSER_MARKS, SEVEN, browser_page, canvas_pixels, draw_with_finger, draw_with_mouse,
-                             free_port, server)
 
 from hcr_utils import config
 from hcr_utils.datasets import Dataset

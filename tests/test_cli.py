@@ -92,8 +92,9 @@ def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
 
 
 def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
-    from hcr_utils.strokes import filled_blob
-    from hcr_utils.widget import render_strokes
+    from drawings import filled_blob
+
+    from hcr_utils.strokes import render_strokes
 
     model = "emnist_cnn"  # by name: the shipped model (no my_models/ here)
     one, blob = tmp_path / "one.png", tmp_path / "blob.png"

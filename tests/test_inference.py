@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hcr_utils import config, inference
+from hcr_utils import config
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import ModelNotFoundError, Recognizer, describe_source, find_model, labels_path
 from hcr_utils.preprocessing import BlankImageError
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 

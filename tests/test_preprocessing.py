@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from hcr_utils.datasets import Dataset
 from hcr_utils.preprocessing import BlankImageError, UnreadableImageError, decode_image, ink_map, prepare
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 

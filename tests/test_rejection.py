@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from drawings import filled_blob, scribble, smudge, two_characters
 
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import Recognizer
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.rejection import features, unreadable
-from hcr_utils.strokes import filled_blob, redraw, scribble, smudge, two_characters
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import redraw, render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 

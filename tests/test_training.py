@@ -11,7 +11,7 @@ import pytest
 from hcr_utils.datasets import load_emnist, load_mnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
 from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
-from hcr_utils.training import RECIPES, Recipe, capped_order, class_weights, compare_recipes, fit, learning_rate_schedule
+from hcr_utils.training import RECIPES, Recipe, class_weights, compare_recipes, fit, learning_rate_schedule
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
@@ -98,33 +98,6 @@ def test_evaluation_measures() -> None:
     assert "top3" not in evaluation.summary("mnist")
 
 
-def test_capped_order_caps_large_classes_and_cycles_through_their_images(sample_dir: Path) -> None:
-    labels = load_emnist("balanced", sample_dir / "emnist").y_train[:1500]  # real, unbalanced
-    counts = np.bincount(labels, minlength=47)
-    cap = int(np.median(counts))
-    order = capped_order(labels, 47, cap, epochs=3)
-    per_epoch = int(np.minimum(counts, cap).sum())
-    assert len(order) == 3 * per_epoch
-    for epoch in np.split(order, 3):
-        assert np.array_equal(np.bincount(labels[epoch], minlength=47), np.minimum(counts, cap))
-        assert len(np.unique(epoch)) == per_epoch  # no image twice in one epoch
-    big = int(counts.argmax())
-    seen = np.unique(order[labels[order] == big])
-    assert len(seen) == min(counts[big], 3 * cap)  # the next images each epoch, not the same ones
-    assert not np.array_equal(order[:per_epoch], np.sort(order[:per_epoch]))  # shuffled
-
-
-def test_fit_with_capped_classes_trains_the_capped_epochs(sample_dir: Path) -> None:
-    data = load_emnist("balanced", sample_dir / "emnist")
-    per_epoch = np.minimum(np.bincount(data.y_train, minlength=47), 20).sum()
-    recipe = Recipe(model={"filters": (8, 16), "dense_units": 16}, images=2 * per_epoch, batch_size=64, class_cap=20,
-                    balance_classes=True)
-    model = build_cnn(47, **recipe.model)
-    history = fit(model, data.x_train, data.y_train, recipe, verbose=0)
-    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
-    assert int(model.optimizer.iterations) == 2 * int(np.ceil(per_epoch / 64))
-
-
 def test_validation_split_is_stratified_and_disjoint(sample_dir: Path) -> None:
     data = load_emnist("balanced", sample_dir / "emnist")
     split = data.with_validation(0.2)
@@ -148,60 +121,11 @@ def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path)
     assert result.accuracy == pytest.approx(np.mean(predicted == data.y_val)) and result.accuracy > 0.6
 
 
-def test_elastic_distortion_bends_ink_only_while_training() -> None:
-    images = np.zeros((8, 28, 28, 1), "float32")
-    images[:, 6:22, 12:16] = 1.0
-    layer = RandomAffine(0, 0, 0, elastic=2.5, seed=1)
-    assert np.array_equal(layer(images, training=False), images)
-    bent = layer(images, training=True).numpy()
-    assert bent.shape == images.shape and np.isfinite(bent).all()
-    assert not np.allclose(bent, images) and not np.allclose(bent[0], bent[1])  # each image its own field
-    ink = bent.sum(axis=(1, 2, 3)) / images[0].sum()
-    assert (ink > 0.4).all() and (ink < 1.6).all() and abs(ink.mean() - 1) < 0.15  # bent and stretched, not erased
-    config = RandomAffine.from_config(layer.get_config()).get_config()
-    assert config["elastic"] == 2.5
-
-
-def test_bilinear_sample_reads_like_map_coordinates_and_traces_with_an_unknown_batch(sample_dir: Path) -> None:
-    import tensorflow as tf
-    from keras import ops
-
-    from hcr_utils.models import bilinear_sample
-
-    images = load_mnist(sample_dir / "mnist").x_train[:4, ..., None].astype("float32")
-    rng = np.random.default_rng(0)
-    rows = rng.uniform(-2, 30, (4, 28, 28)).astype("float32")  # some outside the image: read as 0
-    cols = rng.uniform(-2, 30, (4, 28, 28)).astype("float32")
-    batch = np.broadcast_to(np.arange(4, dtype="float32")[:, None, None], rows.shape)
-    expected = ops.image.map_coordinates(images[..., 0], np.stack([batch, rows, cols]), order=1, fill_mode="constant")
-    assert np.allclose(bilinear_sample(images, rows, cols), expected, atol=1e-3)
-    traced = tf.function(bilinear_sample, input_signature=[tf.TensorSpec((None, 28, 28, 1)),
-                                                           tf.TensorSpec((None, 28, 28)), tf.TensorSpec((None, 28, 28))])
-    assert np.allclose(traced(images, rows, cols), expected, atol=1e-3)
-
-
-def test_elastic_augmentation_trains_through_fit_and_reloads(sample_dir: Path, tmp_path: Path) -> None:
-    digits = load_mnist(sample_dir / "mnist")
-    model = build_cnn(10, filters=(8, 16, 16), dense_units=16, elastic=2.0)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    # 80 images in batches of 32: the short last batch makes Keras trace the step again with an unknown batch size
-    history = model.fit(digits.x_train[:80, ..., None], digits.y_train[:80], batch_size=32, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    model.save(tmp_path / "elastic.keras")
-    reloaded = keras.models.load_model(tmp_path / "elastic.keras")
-    assert reloaded.get_layer("augmentation").layers[-1].get_config()["elastic"] == 2.0
-
-
-def test_shift_views_average_the_image_and_its_four_one_pixel_moves() -> None:
-    from hcr_utils.evaluation import SHIFTS, predict_probabilities, shifted
-
-    image = np.zeros((1, 28, 28), np.uint8)
-    image[0, 10, 20] = 255
-    assert shifted(image, 1, 0)[0, 11, 20] == 255 and shifted(image, 0, -1)[0, 10, 19] == 255
-    assert shifted(image, 0, 8)[0].sum() == 0  # moved out of the frame: nothing wraps around
-    model = build_cnn(10, augment=False, filters=(4,), dense_units=4)
-    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.uint8)
-    views = [model.predict(shifted(images, dy, dx)[..., None].astype("float32"), verbose=0) for dy, dx in SHIFTS]
-    assert len(SHIFTS) == 5 and (0, 0) in SHIFTS
-    assert np.allclose(predict_probabilities(model, images, shift_views=True), np.mean(views, axis=0), atol=1e-6)
-    assert np.allclose(predict_probabilities(model, images), views[SHIFTS.index((0, 0))], atol=1e-6)
+def test_fit_spends_the_budget_in_whole_epochs_with_class_weights(sample_dir: Path) -> None:
+    data = load_emnist("balanced", sample_dir / "emnist")
+    model = build_cnn(47, filters=(8, 16), dense_units=16, augment=False)
+    recipe = Recipe(images=2 * len(data.y_train), batch_size=64, balance_classes=True)
+    history = fit(model, data.x_train, data.y_train, recipe, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.isfinite(history.history["loss"]).all()
+    assert int(model.optimizer.iterations) == 2 * int(np.ceil(len(data.y_train) / 64))

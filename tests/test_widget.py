@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from drawings import filled_blob
 from PIL import Image
 
-from hcr_utils import config, inference, widget
+from hcr_utils import config, pen, widget
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import Recognizer
-from hcr_utils.strokes import filled_blob
-from hcr_utils.widget import DrawingPad, render_strokes
+from hcr_utils.strokes import render_strokes
+from hcr_utils.widget import DrawingPad
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -45,7 +46,7 @@ def stroke(pad: DrawingPad, points: list[tuple[float, float]], end: str = "mouse
 def upload(pad: DrawingPad, data: bytes, name: str = "photo.png") -> None:
     """Deliver a file as FileUpload does in ipywidgets 8."""
     pad.upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
-                         "last_modified": datetime.now(timezone.utc)},)
+                         "last_modified": datetime.now(UTC)},)
 
 
 def png(image: np.ndarray) -> bytes:
@@ -86,11 +87,11 @@ def test_the_pad_keeps_strokes_and_ignores_hovering(pad: DrawingPad) -> None:
 def test_live_predictions_while_drawing_are_throttled(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
     reads = []
     monkeypatch.setattr(pad, "read", lambda: reads.append(len(pad.strokes[-1])))
-    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 0.0)
+    monkeypatch.setattr(pen, "LIVE_INTERVAL_S", 0.0)
     send(pad, "mouse_down", *ONE[0])
     send(pad, "mouse_move", 140, 40)
     assert reads == [2]
-    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 3600.0)
+    monkeypatch.setattr(pen, "LIVE_INTERVAL_S", 3600.0)
     for y in range(50, 250, 10):
         send(pad, "mouse_move", 140, y)
     assert reads == [2], "moves within the interval do not read"
@@ -99,7 +100,7 @@ def test_live_predictions_while_drawing_are_throttled(pad: DrawingPad, monkeypat
 
 
 def test_live_predictions_appear_before_the_pen_is_lifted(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widget, "LIVE_INTERVAL_S", 0.0)
+    monkeypatch.setattr(pen, "LIVE_INTERVAL_S", 0.0)
     send(pad, "mouse_down", *ONE[0])
     for point in ONE[1:]:
         send(pad, "mouse_move", *point)
@@ -266,7 +267,7 @@ def _sent_commands(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> list:
 def test_a_page_that_connects_late_gets_the_canvas_redrawn(pad: DrawingPad, monkeypatch: pytest.MonkeyPatch) -> None:
     """Voilà runs the notebook before the page connects, and a reload starts a new page: both announce themselves
     with client_ready, and the pad then re-sends everything, starting with ipycanvas' 'switchCanvas' command.
-    This fails if a new ipycanvas stops honouring hcr_utils.widget.resend_canvas_switch."""
+    This fails if a new ipycanvas stops honouring hcr_utils.pen.resend_canvas_switch."""
     stroke(pad, SEVEN)
     sent = _sent_commands(pad, monkeypatch)
     pad.canvas._handle_frontend_event(None, {"event": "client_ready"}, [])

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_support import BROWSER_MARKS, browser_page, canvas_pixels, draw_with_finger, draw_with_mouse, free_port, server
+from browser_support import (
+    BROWSER_MARKS,
+    browser_page,
+    canvas_pixels,
+    draw_with_finger,
+    draw_with_mouse,
+    free_port,
+    server,
+)
 
 from hcr_utils import config
 

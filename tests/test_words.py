@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drawings import line_strokes
 from PIL import Image
 
 from hcr_utils import cli
@@ -15,10 +16,28 @@ from hcr_utils.datasets import Dataset
 from hcr_utils.inference import SHIPPED_MODELS_DIR, Recognizer
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.saved import ModelFileError
-from hcr_utils.word_pad import WRITE_PROMPT, WordPad, line_strokes
-from hcr_utils.words import (LINE_HEIGHT, MODEL_NAME, STRIDE, Lexicon, LineMaker, LineStyle, WordReader, beam_decode,
-                             character_error_rate, correct_prior, edit_distance, greedy_decode, labels_text, line_input,
-                             read_by_segments, segment, text_labels, training_prior, word_list)
+from hcr_utils.word_pad import WRITE_PROMPT, WordPad
+from hcr_utils.words import (
+    LINE_HEIGHT,
+    MODEL_NAME,
+    STRIDE,
+    Lexicon,
+    LineMaker,
+    LineStyle,
+    WordReader,
+    beam_decode,
+    character_error_rate,
+    correct_prior,
+    edit_distance,
+    greedy_decode,
+    labels_text,
+    line_input,
+    read_by_segments,
+    segment,
+    text_labels,
+    training_prior,
+    word_list,
+)
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -262,7 +281,7 @@ def test_a_page_that_connects_late_gets_the_canvas_again(pad: WordPad, monkeypat
     painted = []
     monkeypatch.setattr(pad, "_paint", lambda: painted.append(len(pad.strokes)))
     pad.canvas._canvas_manager._current_canvas = pad.canvas
-    pad._on_client_ready()
+    pad.pen.on_client_ready()
     assert painted == [1] and pad.canvas._canvas_manager._current_canvas is None
 
 
