@@ -1,5 +1,6 @@
 """What the browser tests share: a server started on 127.0.0.1 and stopped by its process ids, a headless
-Chromium page that can reach nothing but 127.0.0.1, drawing with the mouse or a finger, and reading the canvas.
+Chromium page that can reach nothing but 127.0.0.1 and fails the test on any error in the page, drawing with
+the mouse or a finger, and reading the canvas (waiting until it shows what is expected, never a fixed time).
 
 Needs Debian's ``chromium`` at /usr/bin/chromium (``apt-get install -y chromium``); Playwright drives it
 through ``executable_path``, so ``playwright install`` is never needed.
@@ -93,9 +94,26 @@ def server(command: list[str], env: dict[str, str], ready_url: str, log_path: Pa
             process.wait()
 
 
+# Console errors that are not the course's: a request to anything but 127.0.0.1, which the page aborts; and
+# Voilà 0.5 loading Notebook 7's lab extension, which asks for JupyterLab's document registry (module federation
+# error RUNTIME-012 for @jupyterlab/docregistry). Every other console error, and every uncaught one, fails the test.
+NOT_OURS = ("net::ERR_FAILED", '#RUNTIME-012\nargs: {"shareKey":"@jupyterlab/docregistry"}')
+
+
+def _console_error(message) -> str | None:
+    """A console error worth failing for: any but those in NOT_OURS."""
+    if message.type != "error" or any(known in message.text for known in NOT_OURS):
+        return None
+    return message.text
+
+
 @contextlib.contextmanager
 def browser_page(viewport: dict[str, int] | None = None, touch: bool = False) -> Iterator[tuple[object, list[str]]]:
-    """A headless Chromium page that may load only 127.0.0.1, and the list of its console errors."""
+    """A headless Chromium page that may load only 127.0.0.1, and the list of its errors.
+
+    The errors are uncaught exceptions in the page and console errors (but those in NOT_OURS); any at the end
+    of the block fails the test.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -106,9 +124,10 @@ def browser_page(viewport: dict[str, int] | None = None, touch: bool = False) ->
             page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
                        else route.abort())
             errors: list[str] = []
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: (text := _console_error(message)) and errors.append(text))
+            page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
             yield page, errors
+            assert errors == [], f"errors in the page: {errors}"
         finally:
             browser.close()
 
@@ -142,9 +161,7 @@ def draw_with_finger(canvas, points: Sequence[tuple[float, float]], steps: int =
     }""", [list(map(list, points)), steps])
 
 
-def canvas_pixels(canvas) -> dict[str, float]:
-    """What the canvas shows: the share of opaque pixels, of white ones and of dark (ink) ones."""
-    return canvas.evaluate("""canvas => {
+PIXELS = """canvas => {
         const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         let opaque = 0, white = 0, dark = 0;
         for (let i = 0; i < data.length; i += 4) {
@@ -154,4 +171,23 @@ def canvas_pixels(canvas) -> dict[str, float]:
         }
         const n = data.length / 4;
         return {opaque: opaque / n, white: white / n, dark: dark / n};
-    }""")
+    }"""
+
+
+def canvas_pixels(canvas) -> dict[str, float]:
+    """What the canvas shows: the share of opaque pixels, of white ones and of dark (ink) ones."""
+    return canvas.evaluate(PIXELS)
+
+
+def wait_for_pixels(canvas, condition: str, timeout_ms: int = 20_000) -> None:
+    """Wait until the canvas shows ``condition``, a JavaScript test of ``opaque``, ``white`` and ``dark`` (shares).
+
+    Fails the test, saying what the canvas showed, if it does not within ``timeout_ms``.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    test = f"canvas => {{ const {{opaque, white, dark}} = ({PIXELS})(canvas); return {condition}; }}"
+    try:
+        canvas.page.wait_for_function(test, arg=canvas.element_handle(), timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pytest.fail(f"the canvas never showed {condition}: it shows {canvas_pixels(canvas)}")

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import BROWSER_MARKS, SEVEN, browser_page, canvas_pixels, draw_with_mouse, free_port, server
+from browser_support import (
+    BROWSER_MARKS,
+    SEVEN,
+    browser_page,
+    canvas_pixels,
+    draw_with_mouse,
+    free_port,
+    server,
+    wait_for_pixels,
+)
 
 from hcr_utils import config
 
@@ -102,13 +111,10 @@ def test_draw_a_seven_and_reload(jupyter: Jupyter) -> None:
         pad.screenshot(path=str(config.outputs_dir() / f"widget_e2e_{jupyter.frontend}.png"))
 
         # a reload starts a new page on the same kernel: the pad must draw its paper and strokes again
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        page.wait_for_timeout(1000)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")  # waits until saved
         page.reload()
         page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
                                "?.status === 'idle'", timeout=60_000)
         canvas = page.locator(".hcr-pad .hcr-canvas").last
         expect(canvas).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1500)
-        shown = canvas_pixels(canvas)
-        assert shown["white"] > 0.5 and shown["dark"] > 0.03, f"after a reload the canvas shows: {shown}"
+        wait_for_pixels(canvas, "white > 0.5 && dark > 0.03")  # paper and the seven again, after the reload
