@@ -102,12 +102,14 @@ def test_draw_a_seven_and_reload(jupyter: Jupyter) -> None:
         expect(pad.locator(".hcr-status")).to_contain_text("Draw a character", timeout=30_000)
         canvas = pad.locator(".hcr-canvas")
         box = canvas.bounding_box()
-        assert box is not None and round(box["width"]) == 280
+        assert box is not None
+        assert round(box["width"]) == 280
         draw_with_mouse(page, canvas, SEVEN)
         expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text("7", timeout=20_000)
         expect(pad.locator(".hcr-char")).to_have_count(3)
         shown = canvas_pixels(canvas)
-        assert shown["white"] > 0.5 and shown["dark"] > 0.03, f"paper and ink on the canvas: {shown}"
+        assert shown["white"] > 0.5, f"paper and ink on the canvas: {shown}"
+        assert shown["dark"] > 0.03, f"paper and ink on the canvas: {shown}"
         pad.screenshot(path=str(config.outputs_dir() / f"widget_e2e_{jupyter.frontend}.png"))
 
         # a reload starts a new page on the same kernel: the pad must draw its paper and strokes again

@@ -37,7 +37,8 @@ def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, ca
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert set(result) == {"dataset", "accuracy", "n", "seconds"}
-    assert result["dataset"] == "mnist" and result["n"] == 500
+    assert result["dataset"] == "mnist"
+    assert result["n"] == 500
     assert result["accuracy"] > 0.5  # four epochs on 2,000 real digits already learn most of them
 
 
@@ -79,7 +80,8 @@ def test_predict_bad_files_give_one_line_and_exit_1(trained_model: Path, tmp_pat
     assert done.returncode == 1
     errors = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
-    assert errors[0].startswith(f"error: {text}: not a readable image file") and "blank" in errors[1]
+    assert errors[0].startswith(f"error: {text}: not a readable image file")
+    assert "blank" in errors[1]
     assert errors[2] == f"error: {tmp_path / 'missing.png'}: cannot read the file (No such file or directory)"
 
 
@@ -88,7 +90,9 @@ def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1
-    assert "not found" in err and "04_mnist_improve_and_evaluate.ipynb" in err and "train mnist" in err
+    assert "not found" in err
+    assert "04_mnist_improve_and_evaluate.ipynb" in err
+    assert "train mnist" in err
 
 
 def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
@@ -103,7 +107,8 @@ def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert cli.main(["predict", str(model), str(one), "--only", "letters"]) == 0
     guesses = capsys.readouterr().out.split("\t")[1].split()[::2]
-    assert len(guesses) == 3 and all(char.isalpha() for char in guesses)
+    assert len(guesses) == 3
+    assert all(char.isalpha() for char in guesses)
     assert cli.main(["predict", str(model), str(one), "--only", "digits"]) == 0
     assert capsys.readouterr().out.split("\t")[1].split()[0] == "1"
     assert cli.main(["predict", str(model), str(blob), str(one), "--refuse"]) == 0

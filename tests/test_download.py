@@ -24,7 +24,8 @@ def test_download_writes_verified_file_and_shows_progress(tmp_path: Path, served
     progress = io.StringIO()
     path = download(url, tmp_path / "data" / "t10k.gz", sha, progress=progress)
     assert path.read_bytes() == content
-    assert "100%" in progress.getvalue() and f"{len(content) / 1e6:.1f} MB" in progress.getvalue()
+    assert "100%" in progress.getvalue()
+    assert f"{len(content) / 1e6:.1f} MB" in progress.getvalue()
     assert [p.name for p in path.parent.iterdir()] == ["t10k.gz"]
 
 
@@ -63,7 +64,8 @@ def test_retry_recovers_after_a_cut(tmp_path: Path, served_file, file_server, mo
 
     monkeypatch.setattr("hcr_utils.download.time.sleep", heal)
     path = download(url, tmp_path / "out" / "f.gz", sha, retries=3, backoff=1.5, progress=None)
-    assert path.read_bytes() == content and real_sleep_calls == [1.5]
+    assert path.read_bytes() == content
+    assert real_sleep_calls == [1.5]
 
 
 def test_404_is_not_retried(tmp_path: Path, file_server) -> None:

@@ -54,7 +54,9 @@ def test_export_prints_one_json_line_and_writes_the_labels(exported: dict[str, P
     capsys.readouterr()
     assert cli.main(["export", str(models_dir / "emnist_cnn.keras"), "--format", "litert", "--out", str(out)]) == 0
     line = json.loads(capsys.readouterr().out)
-    assert line["format"] == "litert" and line["quantization"] == "float32" and line["bytes"] == out.stat().st_size
+    assert line["format"] == "litert"
+    assert line["quantization"] == "float32"
+    assert line["bytes"] == out.stat().st_size
     for path in exported.values():
         assert labels_path(path).read_text() == labels_path(models_dir / "emnist_cnn.keras").read_text()
 
@@ -63,7 +65,9 @@ def test_float_tflite_agrees_with_keras_on_every_sample_image(
     exported: dict[str, Path], emnist_sample: Dataset, keras_probabilities: np.ndarray
 ) -> None:
     lite = Recognizer.load(exported["float32"])
-    assert isinstance(lite.model, LiteRTModel) and lite.dataset == "emnist" and len(lite.classes) == 47
+    assert isinstance(lite.model, LiteRTModel)
+    assert lite.dataset == "emnist"
+    assert len(lite.classes) == 47
     probabilities = lite.probabilities(emnist_sample.x_test)
     assert len(probabilities) == 940
     assert np.array_equal(probabilities.argmax(axis=1), keras_probabilities.argmax(axis=1))
@@ -91,7 +95,8 @@ def test_tflite_answers_through_the_same_methods(exported: dict[str, Path], emni
     photo = on_paper(emnist_sample.x_test[0])
     assert np.array_equal(lite.prepare(photo), emnist_recognizer.prepare(photo))
     for mine, theirs in zip(lite.top_k(photo, k=3), emnist_recognizer.top_k(photo, k=3)):
-        assert mine[0] == theirs[0] and mine[1] == pytest.approx(theirs[1], abs=1e-4)
+        assert mine[0] == theirs[0]
+        assert mine[1] == pytest.approx(theirs[1], abs=1e-4)
     assert lite.best(lite.prepare(photo), k=1)[0][0] == lite.top_k(photo, k=1)[0][0]
 
 
@@ -125,7 +130,8 @@ def test_predict_prints_the_same_lines_for_tflite_and_keras(
         capsys.readouterr()
         assert cli.main(["predict", str(model), *paths]) == 0
         printed[name] = capsys.readouterr().out.strip().splitlines()
-    assert len(printed["tflite"]) == 5 and all(PREDICT_LINE.match(line) for line in printed["tflite"])
+    assert len(printed["tflite"]) == 5
+    assert all(PREDICT_LINE.match(line) for line in printed["tflite"])
     for mine, theirs in zip(printed["tflite"], printed["keras"]):
         assert mine.split()[:2] == theirs.split()[:2]  # path and top-1 character
         assert float(mine.split()[2]) == pytest.approx(float(theirs.split()[2]), abs=1.5e-3)
@@ -171,7 +177,10 @@ def test_bad_tflite_gives_one_line_and_exit_2(exported: dict[str, Path], models_
     argv = {"predict": ["predict", str(path), "x.png"], "evaluate": ["evaluate", str(path), "--dataset", "emnist"]}
     assert cli.main(argv[command]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_unwritable_output_gives_one_line_and_writes_nothing(models_dir: Path, tmp_path: Path, capsys) -> None:
@@ -221,7 +230,8 @@ def test_saved_model_and_onnx_read_like_keras(
     export_saved_model(emnist_recognizer, folder)  # a second export replaces the folder whole
     loaded = tf.saved_model.load(str(folder))  # kept in a name: the endpoint needs the object alive
     served = loaded.serve([tf.constant(batch)]).numpy()  # a list: the model's one input, "pixels"
-    assert np.array_equal(served.argmax(axis=1), expected) and labels_path(folder).exists()
+    assert np.array_equal(served.argmax(axis=1), expected)
+    assert labels_path(folder).exists()
     session = onnxruntime.InferenceSession(str(export_onnx(emnist_recognizer, tmp_path / "emnist_cnn.onnx")))
     onnx_probabilities = session.run(None, {session.get_inputs()[0].name: batch})[0]
     assert np.array_equal(onnx_probabilities.argmax(axis=1), expected)
@@ -231,4 +241,5 @@ def test_saved_model_and_onnx_read_like_keras(
 
 def test_calibration_images_are_a_fixed_draw_of_training_images(emnist_sample: Dataset) -> None:
     first, again = calibration_images(emnist_sample), calibration_images(emnist_sample)
-    assert first.shape == (export.CALIBRATION_IMAGES, 28, 28) and np.array_equal(first, again)
+    assert first.shape == (export.CALIBRATION_IMAGES, 28, 28)
+    assert np.array_equal(first, again)

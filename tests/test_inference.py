@@ -20,16 +20,20 @@ SEVEN = [[(60, 60), (220, 60), (120, 250)]]
 
 
 def test_load_reads_the_labels(mnist_recognizer: Recognizer, emnist_recognizer: Recognizer) -> None:
-    assert mnist_recognizer.dataset == "mnist" and mnist_recognizer.classes == tuple("0123456789")
-    assert emnist_recognizer.dataset == "emnist" and len(emnist_recognizer.classes) == 47
+    assert mnist_recognizer.dataset == "mnist"
+    assert mnist_recognizer.classes == tuple("0123456789")
+    assert emnist_recognizer.dataset == "emnist"
+    assert len(emnist_recognizer.classes) == 47
     assert {"A", "a", "Z", "9"} <= set(emnist_recognizer.classes)
 
 
 def test_top_k_gives_sorted_character_probability_pairs(emnist_recognizer: Recognizer, emnist_sample: Dataset) -> None:
     best = emnist_recognizer.top_k(emnist_sample.x_test[0], k=5)
-    assert len(best) == 5 and all(char in emnist_recognizer.classes for char, _ in best)
+    assert len(best) == 5
+    assert all(char in emnist_recognizer.classes for char, _ in best)
     probs = [prob for _, prob in best]
-    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-5
+    assert probs == sorted(probs, reverse=True)
+    assert 0 < sum(probs) <= 1 + 1e-5
 
 
 def test_top_k_reads_real_test_digits(mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
@@ -92,7 +96,8 @@ def test_find_model_prefers_your_model_and_says_whose_it_is(
 ) -> None:
     monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     shipped = find_model("emnist_cnn.keras", tmp_path / "mine")
-    assert shipped == models_dir / "emnist_cnn.keras" and "shipped with the course" in describe_source(shipped)
+    assert shipped == models_dir / "emnist_cnn.keras"
+    assert "shipped with the course" in describe_source(shipped)
     (tmp_path / "mine").mkdir()
     for source in (shipped, labels_path(shipped)):
         (tmp_path / "mine" / source.name).write_bytes(source.read_bytes())
@@ -103,7 +108,8 @@ def test_find_model_prefers_your_model_and_says_whose_it_is(
 
 def test_probabilities_of_a_batch(mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
     probs = mnist_recognizer.probabilities(mnist_sample.x_test[:7])
-    assert probs.shape == (7, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    assert probs.shape == (7, 10)
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
 
 
 def test_prepare_uses_the_models_own_conversion(mnist_recognizer: Recognizer, emnist_recognizer: Recognizer) -> None:
@@ -125,7 +131,8 @@ def test_answers_restricted_to_digits_or_letters(emnist_recognizer: Recognizer, 
         assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)  # renormalised
         assert (probs[:, ~kept] == 0).all()  # masked classes never appear
         guesses = emnist_recognizer.top_k(emnist_sample.x_test[0], k=10, allowed=allowed)
-        assert len(guesses) == 10 and all(kept[list(classes).index(char)] for char, _ in guesses)
+        assert len(guesses) == 10
+        assert all(kept[list(classes).index(char)] for char, _ in guesses)
     unrestricted = emnist_recognizer.probabilities(prepared)
     letters = emnist_recognizer.probabilities(prepared, allowed="letters")
     order = np.argsort(-unrestricted[:, ~digits], axis=1)

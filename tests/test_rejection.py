@@ -28,9 +28,12 @@ def test_real_characters_are_read(emnist_recognizer: Recognizer, emnist_sample: 
     for recognizer, data in ((emnist_recognizer, emnist_sample), (mnist_recognizer, mnist_sample)):
         scans = list(data.x_test[:400])
         drawn = [redraw(image) for image in scans]
-        assert refused_share(recognizer, scans) <= 0.04 and refused_share(recognizer, drawn) <= 0.04
+        assert refused_share(recognizer, scans) <= 0.04
+        assert refused_share(recognizer, drawn) <= 0.04
         reading = recognizer.read(drawn[0])
-        assert reading.refusal is None and len(reading.guesses) == 3 and reading.seen.shape == (28, 28)
+        assert reading.refusal is None
+        assert len(reading.guesses) == 3
+        assert reading.seen.shape == (28, 28)
 
 
 def test_things_that_are_not_one_character_are_refused(emnist_recognizer: Recognizer, emnist_sample: Dataset,

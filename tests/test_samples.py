@@ -40,7 +40,8 @@ def test_samples_round_trip_in_order(tmp_path: Path, emnist_sample) -> None:
     assert back[0].strokes == [[(round(x, 1), round(y, 1)) for x, y in stroke] for stroke in saved[0].strokes]
     assert all(s.saved_at > 0 for s in back)
     images, labels = as_arrays(back, emnist_sample.classes)
-    assert images.shape == (5, 28, 28) and labels.tolist() == emnist_sample.y_test[:5].tolist()
+    assert images.shape == (5, 28, 28)
+    assert labels.tolist() == emnist_sample.y_test[:5].tolist()
 
 
 def test_bad_samples_are_refused(tmp_path: Path) -> None:

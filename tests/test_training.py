@@ -38,22 +38,26 @@ def test_random_affine_moves_ink_only_while_training() -> None:
     assert not np.allclose(moved, images)
     assert np.allclose(moved.sum(axis=(1, 2, 3)), images[0].sum(), rtol=1e-3)  # shifted, not cut or stretched
     turned = RandomAffine(90, 0, 0)(images, training=True).numpy()
-    assert (turned[:, 4:24, 4:24] > 0.5).any(axis=(1, 2, 3)).all() and not np.allclose(turned, images)
+    assert (turned[:, 4:24, 4:24] > 0.5).any(axis=(1, 2, 3)).all()
+    assert not np.allclose(turned, images)
 
 
 def test_schedule_warms_up_then_decays() -> None:
     schedule = learning_rate_schedule(1e-3, steps=1000, warmup_share=0.1)
     rates = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
-    assert rates[0] == 0.0 and rates[1] == pytest.approx(5e-4)
+    assert rates[0] == 0.0
+    assert rates[1] == pytest.approx(5e-4)
     assert rates[2] == pytest.approx(1e-3)
-    assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(1e-5)
+    assert rates[2] > rates[3] > rates[4]
+    assert rates[4] == pytest.approx(1e-5)
 
 
 def test_cnn_takes_raw_pixels_and_augments_only_in_training() -> None:
     model = build_cnn(47)
     images = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1)).astype("float32")
     first, second = model(images, training=False).numpy(), model(images, training=False).numpy()
-    assert first.shape == (4, 47) and np.allclose(first.sum(axis=1), 1, atol=1e-5)
+    assert first.shape == (4, 47)
+    assert np.allclose(first.sum(axis=1), 1, atol=1e-5)
     assert np.array_equal(first, second)
     augmented = model.get_layer("augmentation")(images, training=True).numpy()
     assert not np.allclose(augmented, images)
@@ -67,13 +71,17 @@ def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
 
 def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     mnist = RECIPES["mnist"]
-    assert mnist.with_images(3000).images == 3000 and mnist.with_images(None) == mnist
+    assert mnist.with_images(3000).images == 3000
+    assert mnist.with_images(None) == mnist
     # the same budget buys fewer epochs of a bigger training set, and never less than one
-    assert mnist.with_images(120_000).epochs_for(4_000) == 30 and mnist.with_images(120_000).epochs_for(60_000) == 2
+    assert mnist.with_images(120_000).epochs_for(4_000) == 30
+    assert mnist.with_images(120_000).epochs_for(60_000) == 2
     assert mnist.with_images(1_000).epochs_for(60_000) == 1
     wider = mnist.changed(batch_size=512, model={"dropout": 0.5})
-    assert wider.model == {**mnist.model, "dropout": 0.5} and wider.batch_size == 512
-    assert "dropout" not in mnist.model and mnist.batch_size == 64  # the original is untouched
+    assert wider.model == {**mnist.model, "dropout": 0.5}
+    assert wider.batch_size == 512
+    assert "dropout" not in mnist.model
+    assert mnist.batch_size == 64  # the original is untouched
 
 
 def test_top_k_accuracy() -> None:
@@ -101,7 +109,8 @@ def test_evaluation_measures() -> None:
 def test_validation_split_is_stratified_and_disjoint(sample_dir: Path) -> None:
     data = load_emnist("balanced", sample_dir / "emnist")
     split = data.with_validation(0.2)
-    assert len(split.y_val) == round(0.2 * len(data.y_train)) and len(split.y_train) + len(split.y_val) == len(data.y_train)
+    assert len(split.y_val) == round(0.2 * len(data.y_train))
+    assert len(split.y_train) + len(split.y_val) == len(data.y_train)
     assert np.array_equal(np.bincount(split.y_val, minlength=47), np.full(47, 10))  # 20% of 50 per class
     together = np.concatenate([split.x_train, split.x_val]).reshape(len(data.y_train), -1)
     assert len(np.unique(together, axis=0)) == len(np.unique(data.x_train.reshape(len(data.y_train), -1), axis=0))
@@ -109,7 +118,8 @@ def test_validation_split_is_stratified_and_disjoint(sample_dir: Path) -> None:
     with pytest.raises(ValueError, match="already has a validation set"):
         split.with_validation(0.1)
     small = split.subset(470)
-    assert np.array_equal(np.bincount(small.y_train, minlength=47), np.full(47, 10)) and small.x_val is split.x_val
+    assert np.array_equal(np.bincount(small.y_train, minlength=47), np.full(47, 10))
+    assert small.x_val is split.x_val
     assert split.subset(10**6) is split
 
 
@@ -118,7 +128,8 @@ def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path)
     recipe = Recipe(model={"dense_units": 16, "augment": False}, images=8000, weight_averaging=True)
     result = compare_recipes(data, {"averaged": recipe})["averaged"]
     predicted = result.model.predict(data.x_val[..., None], verbose=0).argmax(axis=1)
-    assert result.accuracy == pytest.approx(np.mean(predicted == data.y_val)) and result.accuracy > 0.6
+    assert result.accuracy == pytest.approx(np.mean(predicted == data.y_val))
+    assert result.accuracy > 0.6
 
 
 def test_fit_spends_the_budget_in_whole_epochs_with_class_weights(sample_dir: Path) -> None:

@@ -62,18 +62,22 @@ def shown_seen_image(pad: DrawingPad) -> np.ndarray:
 
 def test_empty_pad_asks_for_a_character(pad: DrawingPad) -> None:
     assert "Draw a character" in pad.status.value
-    assert pad.predictions == [] and "hcr-char" not in pad.bars.value
+    assert pad.predictions == []
+    assert "hcr-char" not in pad.bars.value
 
 
 def test_drawing_a_seven_shows_top_3_bars_and_the_model_input(pad: DrawingPad) -> None:
     stroke(pad, SEVEN)
     chars = [char for char, _ in pad.predictions]
-    assert chars[0] == "7" and len(chars) == 3 and len(set(chars)) == 3
+    assert chars[0] == "7"
+    assert len(chars) == 3
+    assert len(set(chars)) == 3
     assert pad.bars.value.count('class="hcr-char"') == 3
     assert '<span class="hcr-char" style="font:bold 28px monospace;width:28px;text-align:center">7</span>' in pad.bars.value
     assert f"{100 * pad.predictions[0][1]:5.1f}%" in pad.bars.value
     assert pad.status.value == ""
-    assert np.array_equal(shown_seen_image(pad), pad.seen) and pad.seen.max() == 255
+    assert np.array_equal(shown_seen_image(pad), pad.seen)
+    assert pad.seen.max() == 255
 
 
 def test_the_pad_keeps_strokes_and_ignores_hovering(pad: DrawingPad) -> None:
@@ -117,7 +121,8 @@ def test_a_stroke_leaving_the_canvas_ends(pad: DrawingPad) -> None:
 def test_touch_draws_like_the_mouse(pad: DrawingPad) -> None:
     for event, (x, y) in zip(["touch_start", "touch_move", "touch_move", "touch_end"], ONE + [ONE[-1]]):
         pad.canvas._handle_frontend_event(None, {"event": event, "touches": [{"x": x, "y": y}]}, [])
-    assert pad.strokes == [ONE] and pad.predictions[0][0] == "1"
+    assert pad.strokes == [ONE]
+    assert pad.predictions[0][0] == "1"
 
 
 def test_undo_removes_the_last_stroke(pad: DrawingPad) -> None:
@@ -126,37 +131,47 @@ def test_undo_removes_the_last_stroke(pad: DrawingPad) -> None:
     stroke(pad, [(60, 140), (220, 140)])  # a cross bar: no longer a clean 1
     assert pad.predictions != one
     pad.undo()
-    assert pad.strokes == [ONE] and pad.predictions == one
+    assert pad.strokes == [ONE]
+    assert pad.predictions == one
     pad.undo()
     pad.undo()  # undoing nothing is harmless
-    assert pad.strokes == [] and pad.predictions == [] and "Draw a character" in pad.status.value
+    assert pad.strokes == []
+    assert pad.predictions == []
+    assert "Draw a character" in pad.status.value
 
 
 def test_clear_wipes_drawing_and_guesses(pad: DrawingPad) -> None:
     stroke(pad, SEVEN)
     pad.clear_button.click()
-    assert pad.strokes == [] and pad.predictions == [] and pad.seen is None
-    assert "Draw a character" in pad.status.value and not np.asarray(Image.open(io.BytesIO(pad.seen_image.value))).any()
+    assert pad.strokes == []
+    assert pad.predictions == []
+    assert pad.seen is None
+    assert "Draw a character" in pad.status.value
+    assert not np.asarray(Image.open(io.BytesIO(pad.seen_image.value))).any()
 
 
 def test_a_dot_asks_for_a_bigger_character(pad: DrawingPad) -> None:
     stroke(pad, [(140, 140)])
-    assert pad.predictions == [] and "too small" in pad.status.value
+    assert pad.predictions == []
+    assert "too small" in pad.status.value
 
 
 @pytest.mark.parametrize("points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)]], ids=["left-edge", "right-edge"])
 def test_strokes_at_the_very_edge_are_read(pad: DrawingPad, points: list[tuple[float, float]]) -> None:
     stroke(pad, points)
-    assert len(pad.predictions) == 3 and pad.status.value == ""
+    assert len(pad.predictions) == 3
+    assert pad.status.value == ""
     assert pad.predictions[0][0] == "1", "a vertical line at the edge is still a 1"
 
 
 def test_what_is_not_one_character_is_refused_not_guessed(pad: DrawingPad) -> None:
     stroke(pad, [(-5, 140), (300, 140)])  # a line across the canvas and beyond it
-    assert pad.predictions == [] and "I can&#x27;t read this: it is much wider than one character" in pad.status.value
+    assert pad.predictions == []
+    assert "I can&#x27;t read this: it is much wider than one character" in pad.status.value
     pad.clear()
     pad.draw(filled_blob(np.random.default_rng(0)))
-    assert pad.predictions == [] and "filled-in patch" in pad.status.value
+    assert pad.predictions == []
+    assert "filled-in patch" in pad.status.value
     assert pad.seen is not None, "the 28×28 image is still shown, so you can see why"
 
 
@@ -164,7 +179,8 @@ def test_switching_to_characters_rereads_with_the_emnist_model(pad: DrawingPad, 
     stroke(pad, ONE)
     pad.mode.value = "characters"
     assert pad.recognizer().classes == emnist_recognizer.classes
-    assert len(pad.predictions) == 3 and all(char in emnist_recognizer.classes for char, _ in pad.predictions)
+    assert len(pad.predictions) == 3
+    assert all(char in emnist_recognizer.classes for char, _ in pad.predictions)
     assert pad.predictions[0][0] in {"1", "I", "L"}  # EMNIST Balanced files a written l under L
     pad.mode.value = "digits"
     assert pad.predictions[0][0] == "1"
@@ -182,15 +198,18 @@ def test_the_pad_says_whose_model_reads(tmp_path: Path, models_dir: Path, monkey
         (mine / name).write_bytes((models_dir / name).read_bytes())
     yours = DrawingPad(mine)
     stroke(yours, SEVEN)
-    assert "your model" in yours.source.value and str((mine / "mnist_cnn.keras").resolve()) in yours.source.value
+    assert "your model" in yours.source.value
+    assert str((mine / "mnist_cnn.keras").resolve()) in yours.source.value
 
 
 def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", tmp_path / "none")
     pad = DrawingPad(tmp_path)
-    assert "04_mnist_improve_and_evaluate.ipynb" in pad.status.value and pad.source.value == ""
+    assert "04_mnist_improve_and_evaluate.ipynb" in pad.status.value
+    assert pad.source.value == ""
     stroke(pad, SEVEN)
-    assert pad.predictions == [] and "not found" in pad.status.value
+    assert pad.predictions == []
+    assert "not found" in pad.status.value
     pad.mode.value = "characters"
     assert "06_emnist_train.ipynb" in pad.status.value
 
@@ -202,14 +221,17 @@ def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: 
     assert expected == mnist_sample.classes[mnist_sample.y_test[0]]
     stroke(pad, SEVEN)
     upload(pad, png(on_paper(digit, size=(900, 600))))
-    assert pad.strokes == [] and pad.picture is not None
-    assert pad.predictions[0][0] == expected and pad.status.value == ""
+    assert pad.strokes == []
+    assert pad.picture is not None
+    assert pad.predictions[0][0] == expected
+    assert pad.status.value == ""
     assert pad.upload.value == (), "the upload is reset so the same file can be sent again"
     pad.mode.value = "characters"
     assert len(pad.predictions) == 3, "switching models rereads the uploaded picture"
     pad.mode.value = "digits"
     stroke(pad, ONE)  # drawing replaces the uploaded picture
-    assert pad.picture is None and pad.predictions[0][0] == "1"
+    assert pad.picture is None
+    assert pad.predictions[0][0] == "1"
 
 
 @pytest.mark.parametrize("size", [(4000, 3000), (30, 24)], ids=["huge", "small"])
@@ -236,7 +258,9 @@ def test_rgba_upload_with_transparent_paper(pad: DrawingPad, mnist_sample: Datas
 def test_bad_uploads_give_a_clear_message(pad: DrawingPad, data: bytes, message: str) -> None:
     stroke(pad, SEVEN)
     upload(pad, data, "notes.pdf")
-    assert message in pad.status.value and pad.predictions == [] and pad.strokes == []
+    assert message in pad.status.value
+    assert pad.predictions == []
+    assert pad.strokes == []
     stroke(pad, ONE)  # the pad still works
     assert pad.predictions[0][0] == "1"
 
@@ -275,7 +299,8 @@ def test_a_page_that_connects_late_gets_the_canvas_redrawn(pad: DrawingPad, monk
     batch = sent[0]
     assert batch[0] == "switchCanvas", batch[:3]
     assert batch.count("set") >= 4  # the brush (width, cap, join) and the paper colour
-    assert "fillRect" in batch and "strokeLines" in batch  # paper, then the kept stroke
+    assert "fillRect" in batch
+    assert "strokeLines" in batch  # paper, then the kept stroke
     assert pad.predictions[0][0] == "7", "the guesses are unchanged"
 
 
@@ -285,14 +310,17 @@ def test_saying_what_it_really_was_keeps_the_drawing(models_dir: Path, tmp_path:
     path = tmp_path / "mine.jsonl"
     pad = DrawingPad(models_dir, mode="characters", samples_path=path)
     pad.save_button.click()
-    assert "Not saved: draw a character first" in pad.feedback.value and not path.exists()
+    assert "Not saved: draw a character first" in pad.feedback.value
+    assert not path.exists()
     stroke(pad, SEVEN)
     pad.truth.value = "%"
     pad.save_button.click()
-    assert "is not one of the model&#x27;s characters" in pad.feedback.value and not path.exists()
+    assert "is not one of the model&#x27;s characters" in pad.feedback.value
+    assert not path.exists()
     pad.truth.value = "z"  # merged into Z in EMNIST Balanced
     pad.save_button.click()
-    assert "Saved as Z: 1 drawing(s) in mine.jsonl" in pad.feedback.value and pad.truth.value == ""
+    assert "Saved as Z: 1 drawing(s) in mine.jsonl" in pad.feedback.value
+    assert pad.truth.value == ""
     pad.clear()
     stroke(pad, ONE)
     pad.save_correction("1")
@@ -309,10 +337,12 @@ def test_characters_mode_can_answer_only_digits_or_only_letters(models_dir: Path
     assert pad.answers.layout.display == ""
     stroke(pad, ONE)
     pad.answers.value = "letters"
-    assert pad.predictions and all(char.isalpha() for char, _ in pad.predictions)
+    assert pad.predictions
+    assert all(char.isalpha() for char, _ in pad.predictions)
     assert abs(sum(prob for _, prob in pad.recognizer().top_k(render_strokes([ONE]), k=47, allowed="letters")) - 1) < 1e-4
     pad.answers.value = "digits"
-    assert pad.predictions[0][0] == "1" and all(char.isdigit() for char, _ in pad.predictions)
+    assert pad.predictions[0][0] == "1"
+    assert all(char.isdigit() for char, _ in pad.predictions)
 
 
 def test_touch_strokes_take_the_mouse_path(pad: DrawingPad) -> None:
@@ -321,5 +351,6 @@ def test_touch_strokes_take_the_mouse_path(pad: DrawingPad) -> None:
     for touch in touches[1:]:
         pad.canvas._handle_frontend_event(None, {"event": "touch_move", "touches": [touch]}, [])
     pad.canvas._handle_frontend_event(None, {"event": "touch_end", "touches": []}, [])
-    assert pad.strokes == [ONE] and pad.predictions[0][0] == "1"
+    assert pad.strokes == [ONE]
+    assert pad.predictions[0][0] == "1"
     assert "touch-action: none" in widget.TOUCH_STYLE

@@ -70,9 +70,12 @@ def frames(text: str, classes: tuple[str, ...], blank_between: bool = True) -> n
 # --- lines made from characters --------------------------------------------------------------------------------------
 def test_the_labels_are_the_classes_of_the_characters_placed(emnist_sample: Dataset, test_lines) -> None:
     for labels, sources, image in zip(test_lines.labels, test_lines.sources, test_lines.images):
-        assert 1 <= len(labels) <= 10 and len(sources) == len(labels)
+        assert 1 <= len(labels) <= 10
+        assert len(sources) == len(labels)
         assert np.array_equal(emnist_sample.y_test[sources], labels)
-        assert image.shape[0] == LINE_HEIGHT and image.shape[1] % STRIDE == 0 and image.dtype == np.uint8
+        assert image.shape[0] == LINE_HEIGHT
+        assert image.shape[1] % STRIDE == 0
+        assert image.dtype == np.uint8
 
 
 def test_each_character_apart_is_one_piece_of_ink(emnist_sample: Dataset) -> None:
@@ -108,7 +111,8 @@ def test_the_same_seed_writes_the_same_lines(emnist_sample: Dataset) -> None:
 
 def test_the_shipped_word_lists_are_disjoint_and_large_enough() -> None:
     train, held_out = word_list("train"), word_list("held_out")
-    assert len(train) + len(held_out) >= 10_000 and len(held_out) >= 5_000
+    assert len(train) + len(held_out) >= 10_000
+    assert len(held_out) >= 5_000
     assert not set(train) & set(held_out)
 
 
@@ -117,7 +121,8 @@ def test_greedy_decoding_merges_repeats_and_drops_blanks(emnist_sample: Dataset)
     classes = emnist_sample.classes
     matrix = frames("ab", classes)
     read = greedy_decode(matrix)
-    assert labels_text((c for c, _ in read), classes) == "ab" and all(p == pytest.approx(1, abs=1e-4) for _, p in read)
+    assert labels_text((c for c, _ in read), classes) == "ab"
+    assert all(p == pytest.approx(1, abs=1e-4) for _, p in read)
     doubled = frames("aa", classes)  # a blank between two a's keeps both
     assert labels_text((c for c, _ in greedy_decode(doubled)), classes) == "aa"
     assert labels_text((c for c, _ in greedy_decode(frames("aa", classes, blank_between=False))), classes) == "a"
@@ -158,7 +163,8 @@ def test_the_prior_correction_undoes_the_letters_that_words_made_common(emnist_s
 
 
 def test_character_error_rate_counts_edits_per_character() -> None:
-    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3
     assert character_error_rate(["abc", "de"], ["abd", "de"]) == pytest.approx(1 / 5)
     assert character_error_rate(["ab"], [""]) == 1.0
     with pytest.raises(ValueError):
@@ -183,7 +189,8 @@ def test_read_with_scores_gives_each_character_a_probability(reader: WordReader,
     reading = reader.read_with_scores(test_lines.images[0])
     assert reading.text == "".join(char for char, _ in reading.characters) == reader.read(test_lines.images[0])
     assert all(0 < p <= 1 for _, p in reading.characters)
-    assert reading.seen.shape[0] == LINE_HEIGHT and reading.probabilities.shape[1] == len(reader.classes) + 1
+    assert reading.seen.shape[0] == LINE_HEIGHT
+    assert reading.probabilities.shape[1] == len(reader.classes) + 1
 
 
 def test_any_picture_of_a_line_reads_the_same(reader: WordReader, test_lines) -> None:
@@ -221,7 +228,8 @@ def test_line_input_scales_the_ink_to_the_line_height(test_lines) -> None:
     big = np.asarray(Image.fromarray(255 - line).resize((line.shape[1] * 5, LINE_HEIGHT * 5)))
     seen = line_input(np.pad(big, 40, constant_values=255))
     rows = np.flatnonzero(seen.max(axis=1) > 50)
-    assert seen.shape[0] == LINE_HEIGHT and 20 <= rows[-1] - rows[0] + 1 <= 26
+    assert seen.shape[0] == LINE_HEIGHT
+    assert 20 <= rows[-1] - rows[0] + 1 <= 26
 
 
 def test_a_wide_line_keeps_its_resolution(emnist_sample: Dataset) -> None:
@@ -262,7 +270,9 @@ def send(pad: WordPad, event: str, x: float, y: float) -> None:
 
 
 def test_the_empty_pad_asks_for_a_word(pad: WordPad) -> None:
-    assert WRITE_PROMPT in pad.status.value and pad.reading is None and "hcr-char" not in pad.characters.value
+    assert WRITE_PROMPT in pad.status.value
+    assert pad.reading is None
+    assert "hcr-char" not in pad.characters.value
     assert "shipped with the course" in pad.source.value
 
 
@@ -274,7 +284,8 @@ def test_writing_a_word_reads_it_with_each_characters_probability(pad: WordPad, 
     pad.strokes.extend(earlier)  # as if written already: reading after each of hundreds of dots would be slow
     send(pad, "mouse_down", x, y)
     send(pad, "mouse_up", x, y)
-    assert pad.reading is not None and pad.status.value == ""
+    assert pad.reading is not None
+    assert pad.status.value == ""
     assert pad.characters.value.count('class="hcr-char"') == len(pad.reading.characters) >= 1
     assert f"{100 * pad.reading.characters[0][1]:.0f}%" in pad.characters.value
     assert pad.word == word  # the lexicon (the held-out words) finds it, though the greedy reading may miss a letter
@@ -286,16 +297,22 @@ def test_strokes_undo_clear_and_a_dot(pad: WordPad) -> None:
     for y in range(50, 170, 10):
         send(pad, "mouse_move", 100, y)
     send(pad, "mouse_up", 100, 170)
-    assert len(pad.strokes) == 1 and len(pad.strokes[0]) == 13 and pad.reading is not None
+    assert len(pad.strokes) == 1
+    assert len(pad.strokes[0]) == 13
+    assert pad.reading is not None
     send(pad, "mouse_move", 300, 100)  # hovering draws nothing
     assert len(pad.strokes) == 1
     pad.undo()
-    assert pad.strokes == [] and pad.reading is None and WRITE_PROMPT in pad.status.value
+    assert pad.strokes == []
+    assert pad.reading is None
+    assert WRITE_PROMPT in pad.status.value
     pad.canvas._handle_frontend_event(None, {"event": "touch_start", "touches": [{"x": 400, "y": 100}]}, [])
     pad.canvas._handle_frontend_event(None, {"event": "touch_end", "touches": []}, [])
-    assert pad.reading is None and "too small" in pad.status.value
+    assert pad.reading is None
+    assert "too small" in pad.status.value
     pad.clear_button.click()
-    assert pad.strokes == [] and WRITE_PROMPT in pad.status.value
+    assert pad.strokes == []
+    assert WRITE_PROMPT in pad.status.value
 
 
 def test_a_page_that_connects_late_gets_the_canvas_again(pad: WordPad, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,13 +321,15 @@ def test_a_page_that_connects_late_gets_the_canvas_again(pad: WordPad, monkeypat
     monkeypatch.setattr(pad, "_paint", lambda: painted.append(len(pad.strokes)))
     pad.canvas._canvas_manager._current_canvas = pad.canvas
     pad.pen.on_client_ready()
-    assert painted == [1] and pad.canvas._canvas_manager._current_canvas is None
+    assert painted == [1]
+    assert pad.canvas._canvas_manager._current_canvas is None
 
 
 def test_the_pad_says_when_no_word_model_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("hcr_utils.config.SHIPPED_MODELS_DIR", tmp_path)
     pad = WordPad(tmp_path)
-    assert "not found" in pad.status.value and "train words" in pad.status.value
+    assert "not found" in pad.status.value
+    assert "train words" in pad.status.value
 
 
 # --- the command line ----------------------------------------------------------------------------------------------------
@@ -329,10 +348,13 @@ def test_predict_reads_lines_with_a_word_model(test_lines, reader: WordReader, t
     capsys.readouterr()
     assert cli.main(["predict", model, str(tmp_path / "line.png")]) == 0
     path, text, scores = capsys.readouterr().out.rstrip("\n").split("\t")
-    assert text == reader.read(line) and len(scores.split("  ")) == len(text)
+    assert text == reader.read(line)
+    assert len(scores.split("  ")) == len(text)
     assert cli.main(["predict", model, str(tmp_path / "blank.png"), str(tmp_path / "text.png")]) == 1
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "blank" in errors[0] and "not a readable image" in errors[1]
+    assert len(errors) == 2
+    assert "blank" in errors[0]
+    assert "not a readable image" in errors[1]
     assert "Traceback" not in "".join(errors)
     with pytest.raises(SystemExit) as usage:  # options that do not go together: argparse's usage error
         cli.main(["predict", model, str(tmp_path / "line.png"), "--only", "digits"])
