@@ -17,6 +17,7 @@ from hcr_utils import cli, export
 from hcr_utils.datasets import Dataset
 from hcr_utils.export import calibration_images, export_onnx, export_saved_model, export_tflite
 from hcr_utils.inference import LiteRTModel, Recognizer, labels_path
+from hcr_utils.saved import read_labels
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -58,7 +59,7 @@ def test_export_prints_one_json_line_and_writes_the_labels(exported: dict[str, P
     assert line["quantization"] == "float32"
     assert line["bytes"] == out.stat().st_size
     for path in exported.values():
-        assert labels_path(path).read_text() == labels_path(models_dir / "emnist_cnn.keras").read_text()
+        assert read_labels(path) == read_labels(models_dir / "emnist_cnn.keras")
 
 
 def test_float_tflite_agrees_with_keras_on_every_sample_image(
