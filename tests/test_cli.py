@@ -24,12 +24,14 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) ->
     return out
 
 
+@pytest.mark.slow  # trains a model (module fixture)
 def test_train_saves_model_and_labels(trained_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert trained_model.exists()
     labels = json.loads(trained_model.with_name("mnist_cnn.labels.json").read_text())
     assert labels == {"kind": "characters", "dataset": "mnist", "classes": list("0123456789")}
 
 
+@pytest.mark.slow  # trains a model (module fixture)
 def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, capsys) -> None:
     capsys.readouterr()
     assert cli.main(["evaluate", str(trained_model), "--dataset", "mnist", "--data-dir", str(sample_dir / "mnist")]) == 0
@@ -42,12 +44,14 @@ def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, ca
     assert result["accuracy"] > 0.5  # four epochs on 2,000 real digits already learn most of them
 
 
+@pytest.mark.slow  # trains a model (module fixture)
 def test_evaluate_refuses_a_model_of_the_other_dataset(trained_model: Path, sample_dir: Path, capsys) -> None:
     code = cli.main(["evaluate", str(trained_model), "--dataset", "emnist", "--data-dir", str(sample_dir / "emnist")])
     assert code == 1
     assert "predicts 10 classes, but emnist has 47" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains a model (module fixture)
 def test_predict_reads_image_files(trained_model: Path, sample_dir: Path, tmp_path: Path, capsys) -> None:
     data = load_mnist(sample_dir / "mnist")
     paths = []
@@ -70,6 +74,7 @@ def test_predict_reads_image_files(trained_model: Path, sample_dir: Path, tmp_pa
     assert probabilities == pytest.approx([prob for _, prob in direct], abs=5e-4)
 
 
+@pytest.mark.slow  # trains a model (module fixture)
 def test_predict_bad_files_give_one_line_and_exit_1(trained_model: Path, tmp_path: Path) -> None:
     text = tmp_path / "notes.png"
     text.write_text("this is not an image")

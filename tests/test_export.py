@@ -19,6 +19,8 @@ from hcr_utils.export import calibration_images, export_onnx, export_saved_model
 from hcr_utils.inference import LiteRTModel, Recognizer, labels_path
 from hcr_utils.saved import read_labels
 
+pytestmark = pytest.mark.slow  # every test here exports or runs exported models
+
 pytest_plugins = ["widget_fixtures"]
 
 INT8_AGREEMENT = 0.97  # top-1 agreement of the int8 file with the Keras model, on the 940 sample test images

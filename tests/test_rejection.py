@@ -23,6 +23,7 @@ def refused_share(recognizer: Recognizer, pictures: list[np.ndarray]) -> float:
     return float(np.mean([recognizer.read(picture).refusal is not None for picture in pictures]))
 
 
+@pytest.mark.slow
 def test_real_characters_are_read(emnist_recognizer: Recognizer, emnist_sample: Dataset,
                                   mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
     for recognizer, data in ((emnist_recognizer, emnist_sample), (mnist_recognizer, mnist_sample)):
@@ -36,6 +37,7 @@ def test_real_characters_are_read(emnist_recognizer: Recognizer, emnist_sample: 
         assert reading.seen.shape == (28, 28)
 
 
+@pytest.mark.slow
 def test_things_that_are_not_one_character_are_refused(emnist_recognizer: Recognizer, emnist_sample: Dataset,
                                                        mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
     rng = np.random.default_rng(7)

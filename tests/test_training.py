@@ -123,6 +123,7 @@ def test_validation_split_is_stratified_and_disjoint(sample_dir: Path) -> None:
     assert split.subset(10**6) is split
 
 
+@pytest.mark.slow
 def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path) -> None:
     data = load_mnist(sample_dir / "mnist").subset(600).with_validation(200)
     recipe = Recipe(model={"dense_units": 16, "augment": False}, images=8000, weight_averaging=True)
@@ -132,6 +133,7 @@ def test_compare_recipes_scores_the_averaged_weights_after_fit(sample_dir: Path)
     assert result.accuracy > 0.6
 
 
+@pytest.mark.slow
 def test_fit_spends_the_budget_in_whole_epochs_with_class_weights(sample_dir: Path) -> None:
     data = load_emnist("balanced", sample_dir / "emnist")
     model = build_cnn(47, filters=(8, 16), dense_units=16, augment=False)

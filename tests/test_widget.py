@@ -234,7 +234,7 @@ def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: 
     assert pad.predictions[0][0] == "1"
 
 
-@pytest.mark.parametrize("size", [(4000, 3000), (30, 24)], ids=["huge", "small"])
+@pytest.mark.parametrize("size", [pytest.param((4000, 3000), marks=pytest.mark.slow), (30, 24)], ids=["huge", "small"])
 def test_huge_and_small_uploads_are_read(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
                                          size: tuple[int, int]) -> None:
     upload(pad, png(on_paper(mnist_sample.x_test[1], size=size)))
