@@ -35,6 +35,11 @@ def resend_canvas_switch(canvas: Canvas) -> None:
     canvas._canvas_manager._current_canvas = None
 
 
+def of_the_pen(name: str, doc: str | None = None) -> property:
+    """A pad's attribute that is its pen's (``pad.strokes`` is ``pad.pen.strokes``, ``pad.undo`` is ``pad.pen.undo``)."""
+    return property(lambda pad: getattr(pad.pen, name), doc=doc or getattr(Pen, name).__doc__)
+
+
 class Pen:
     """Strokes drawn on ``canvas`` with a round brush ``brush_width`` pixels wide.
 

@@ -20,7 +20,7 @@ from PIL import Image
 from . import config
 from .errors import HcrError
 from .inference import Recognizer, describe_source, find_model
-from .pen import PAPER, TOUCH_STYLE, Pen
+from .pen import PAPER, TOUCH_STYLE, Pen, of_the_pen
 from .preprocessing import decode_image
 from .samples import Sample, SampleError, append_sample, default_path, label_for, read_samples
 from .strokes import BRUSH_WIDTH, SIZE, Point, render_strokes
@@ -142,18 +142,9 @@ class DrawingPad(widgets.HBox):
         return [drawing, reading]
 
     # --- drawing ---------------------------------------------------------------------------
-    @property
-    def strokes(self) -> list[list[Point]]:
-        """The strokes drawn, each a list of (x, y) canvas points."""
-        return self.pen.strokes
-
-    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
-        """Draw ``strokes`` as the mouse would: for demos without a browser."""
-        self.pen.draw(strokes)
-
-    def undo(self) -> None:
-        """Remove the last stroke and read what is left."""
-        self.pen.undo()
+    strokes = of_the_pen("strokes", "The strokes drawn, each a list of (x, y) canvas points.")
+    draw = of_the_pen("draw")
+    undo = of_the_pen("undo")
 
     def clear(self) -> None:
         """Wipe the canvas (drawing or uploaded picture) and the guesses."""

@@ -17,9 +17,9 @@ from ipycanvas import Canvas, hold_canvas
 
 from . import config
 from .errors import HcrError
-from .pen import PAPER, TOUCH_STYLE, Pen
+from .pen import PAPER, TOUCH_STYLE, Pen, of_the_pen
 from .saved import describe_source
-from .strokes import Point, render_strokes
+from .strokes import render_strokes
 from .widget import message
 from .words import Lexicon, LineReading, WordReader, find_reader
 
@@ -73,22 +73,10 @@ class WordPad(widgets.VBox):
         self._paint()
         self.read()
 
-    @property
-    def strokes(self) -> list[list[Point]]:
-        """The strokes written, each a list of (x, y) canvas points."""
-        return self.pen.strokes
-
-    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
-        """Write ``strokes`` as the mouse would: for demos without a browser."""
-        self.pen.draw(strokes)
-
-    def undo(self) -> None:
-        """Remove the last stroke and read what is left."""
-        self.pen.undo()
-
-    def clear(self) -> None:
-        """Wipe the canvas and what was read."""
-        self.pen.clear()
+    strokes = of_the_pen("strokes", "The strokes written, each a list of (x, y) canvas points.")
+    draw = of_the_pen("draw")
+    undo = of_the_pen("undo")
+    clear = of_the_pen("clear")
 
     def _paint(self) -> None:
         """Redraw the canvas from the strokes the pad holds."""
