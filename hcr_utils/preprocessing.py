@@ -70,7 +70,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {array.shape}")
     if min(array.shape[:2]) < 2:
-        raise BlankImageError(f"an image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
+        raise BlankImageError(f"image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
     scale = 255.0 if array.dtype == np.uint8 or array.max(initial=0) > 1.0 else 1.0
     array = array.astype(np.float32) / scale
     if array.ndim == 2:
@@ -108,7 +108,12 @@ def ink_map(image: np.ndarray, max_side: int = WORK_SIDE) -> np.ndarray:
     return np.clip((grey - low) / (high - low), 0.0, 1.0)
 
 
-def _ink_box(ink: np.ndarray, side: int | None = None, task: str = "draw a character") -> tuple[slice, slice]:
+CHARACTER_PROMPTS = ("draw a character", "draw it bigger")  # what to do about a blank picture, a speck
+LINE_PROMPTS = ("write a word", "write bigger")
+
+
+def _ink_box(ink: np.ndarray, side: int | None = None,
+             prompts: tuple[str, str] = CHARACTER_PROMPTS) -> tuple[slice, slice]:
     """Bounding box of the ink; raises BlankImageError when it spans less than MIN_EXTENT of ``side``.
 
     ``side`` defaults to the picture's larger side (a character); a line passes its height.
@@ -116,10 +121,10 @@ def _ink_box(ink: np.ndarray, side: int | None = None, task: str = "draw a chara
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     if rows.size == 0:
-        raise BlankImageError(f"the picture is blank: {task}")
+        raise BlankImageError(f"the picture is blank: {prompts[0]}")
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if max(height, width) < MIN_EXTENT * (max(ink.shape) if side is None else side):
-        raise BlankImageError(f"the mark is too small to read: {task}, bigger")
+        raise BlankImageError(f"the mark is too small to be a character: {prompts[1]}")
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
@@ -193,9 +198,9 @@ def line_input(image: np.ndarray) -> np.ndarray:
         ValueError: an array that is not an image.
     """
     ink = ink_map(image, LINE_WORK_SIDE)
-    rows, _ = _ink_box(ink, ink.shape[0], "write a word")
+    rows, _ = _ink_box(ink, ink.shape[0], LINE_PROMPTS)
     blurred = ndimage.gaussian_filter(ink, sigma=max((rows.stop - rows.start) / 64.0, 0.5))
-    crop = blurred[_ink_box(blurred, blurred.shape[0], "write a word")]
+    crop = blurred[_ink_box(blurred, blurred.shape[0], LINE_PROMPTS)]
     scale = min(LINE_INK_HEIGHT / crop.shape[0], MAX_LINE_WIDTH / crop.shape[1])
     small = _resize(crop, max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
     top = (LINE_HEIGHT - small.shape[0]) // 2

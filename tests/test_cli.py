@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hcr_utils import cli
+from hcr_utils import cli, config
 from hcr_utils.datasets import load_mnist
 from hcr_utils.inference import Recognizer
 
@@ -100,12 +100,13 @@ def test_missing_model_names_what_creates_it(tmp_path: Path, capsys) -> None:
     assert "train mnist" in err
 
 
-def test_predict_only_letters_and_refuse(tmp_path: Path, capsys) -> None:
+def test_predict_only_letters_and_refuse(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     from drawings import filled_blob
 
     from hcr_utils.strokes import render_strokes
 
-    model = "emnist_cnn"  # by name: the shipped model (no my_models/ here)
+    monkeypatch.setenv(config.MODELS_DIR_ENV, str(tmp_path / "my_models"))  # no model of yours: the shipped one
+    model = "emnist_cnn"  # by name
     one, blob = tmp_path / "one.png", tmp_path / "blob.png"
     Image.fromarray(255 - render_strokes([[(140, 30), (140, 250)]])).save(one)
     Image.fromarray(255 - render_strokes(filled_blob(np.random.default_rng(0)))).save(blob)
