@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -68,6 +69,26 @@ def _stop(pids: list[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def jupyter_env(base: Path, models_dir: Path) -> dict[str, str]:
+    """The environment of a Jupyter or Voilà server whose settings all live in ``base``, reading ``models_dir``."""
+    from hcr_utils import config
+
+    return {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
+            config.MODELS_DIR_ENV: str(models_dir)}
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, base: Path, models_dir: Path) -> Iterator[str]:
+    """Voilà serving ``notebook`` on a free 127.0.0.1 port, as `make app` starts it; yields its address."""
+    port = free_port()
+    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
+    url = f"http://127.0.0.1:{port}/"
+    with server(command, jupyter_env(base, models_dir), url + "voila/static/does-not-exist", base / "voila.log"):
+        yield url
 
 
 @contextlib.contextmanager

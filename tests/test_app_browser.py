@@ -8,9 +8,7 @@ switches to characters, saves a screenshot to outputs/ and stops every process b
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +22,7 @@ from browser_support import (
     canvas_pixels,
     draw_with_finger,
     draw_with_mouse,
-    free_port,
-    server,
+    voila,
     wait_for_pixels,
 )
 from PIL import Image
@@ -45,14 +42,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Itera
     """Voilà serving a copy of the app notebook on a free 127.0.0.1 port, as `make app` starts it."""
     base = tmp_path_factory.mktemp("voila")
     shutil.copy(APP, base / APP.name)
-    port = free_port()
-    env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           config.MODELS_DIR_ENV: str(models_dir)}
-    command = [sys.executable, "-m", "voila", str(base / APP.name), "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
-    url = f"http://127.0.0.1:{port}/"
-    with server(command, env, url + "voila/static/does-not-exist", base / "voila.log"):
+    with voila(base / APP.name, base, models_dir) as url:
         yield url
 
 

@@ -7,7 +7,6 @@ Everything runs on 127.0.0.1 and every process the test starts is stopped by its
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import sys
@@ -23,6 +22,7 @@ from browser_support import (
     canvas_pixels,
     draw_with_mouse,
     free_port,
+    jupyter_env,
     server,
     wait_for_pixels,
 )
@@ -60,9 +60,7 @@ def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           config.MODELS_DIR_ENV: str(models_dir), config.QUICK_ENV: "1"}
+    env = {**jupyter_env(base, models_dir), config.QUICK_ENV: "1"}
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "jupyter", subcommand, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",

@@ -6,8 +6,6 @@ mouse and one drawn with a finger, and wipe it all on Clear, with no errors in t
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +16,7 @@ from browser_support import (
     browser_page,
     draw_with_finger,
     draw_with_mouse,
-    free_port,
-    server,
+    voila,
     wait_for_pixels,
 )
 
@@ -39,14 +36,7 @@ def pad_url(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Itera
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from hcr_utils.word_pad import WordPad\n\nWordPad()")])
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nbformat.write(notebook, base / "words.ipynb")
-    port = free_port()
-    env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           config.MODELS_DIR_ENV: str(models_dir)}
-    command = [sys.executable, "-m", "voila", str(base / "words.ipynb"), "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
-    url = f"http://127.0.0.1:{port}/"
-    with server(command, env, url + "voila/static/does-not-exist", base / "voila.log"):
+    with voila(base / "words.ipynb", base, models_dir) as url:
         yield url
 
 
