@@ -43,9 +43,12 @@ def cross_validate(images: np.ndarray, labels: np.ndarray, recipe: Recipe, folds
         model, _ = train_recipe(data, recipe, verbose=0)
         seconds.append(time.perf_counter() - start)
         plain.append(np.mean(predict_probabilities(model, data.x_test).argmax(axis=1) == data.y_test))
-    return {"accuracy_mean": round(float(np.mean(plain)), 4), "accuracy_std": round(float(np.std(plain)), 4),
-            "folds": [round(float(a), 4) for a in plain],
-            "train_seconds_mean": round(float(np.mean(seconds)), 1)}
+    return {
+        "accuracy_mean": round(float(np.mean(plain)), 4),
+        "accuracy_std": round(float(np.std(plain)), 4),
+        "folds": [round(float(a), 4) for a in plain],
+        "train_seconds_mean": round(float(np.mean(seconds)), 1),
+    }
 
 
 def main() -> None:
@@ -57,8 +60,17 @@ def main() -> None:
     dev = load_mnist(args.data / "mnist-dev")
     images, labels = np.concatenate([dev.x_train, dev.x_test]), np.concatenate([dev.y_train, dev.y_test])
     for name, recipe in args.variant:
-        print(json.dumps({"variant": name, "n": len(labels), **cross_validate(images, labels, recipe, args.folds),
-                          "recipe": dataclasses.asdict(recipe)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "variant": name,
+                    "n": len(labels),
+                    **cross_validate(images, labels, recipe, args.folds),
+                    "recipe": dataclasses.asdict(recipe),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

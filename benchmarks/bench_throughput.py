@@ -50,7 +50,9 @@ LEVERS: dict[str, Lever] = {
     "steps_per_execution 8": Lever(steps_per_execution=8),
     "tf.data pipeline": Lever(tf_data=True),
     "no augmentation (its cost)": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0})),
-    "XLA (jit_compile), no augmentation": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True),
+    "XLA (jit_compile), no augmentation": Lever(
+        BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True
+    ),
     "16 filters at 28×28": Lever(BASE.changed(model={"filters": (16, 64, 128)})),
     "16 filters at 28×28, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (16, 64, 128)})),
     "narrower 24-48-96, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (24, 48, 96)})),
@@ -65,8 +67,13 @@ def images_per_second(lever: Lever, x: np.ndarray, y: np.ndarray) -> float:
         keras.backend.clear_session()
         model = build_cnn(47, **lever.recipe.model)
         compile_model(model, lever.recipe, 1000)
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                      jit_compile=lever.jit_compile, steps_per_execution=lever.steps_per_execution)
+        model.compile(
+            optimizer=model.optimizer,
+            loss=model.loss,
+            metrics=["accuracy"],
+            jit_compile=lever.jit_compile,
+            steps_per_execution=lever.steps_per_execution,
+        )
         batch = lever.recipe.batch_size
         if lever.tf_data:
             data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch).prefetch(tf.data.AUTOTUNE)
@@ -100,9 +107,17 @@ def main() -> None:
             print(json.dumps({"round": round_, "lever": name, "images_per_second": round(rates[name][-1])}), flush=True)
     for name in names:
         ratios = np.array(rates[name]) / np.array(rates["base"])
-        print(json.dumps({"lever": name, "images_per_second_median": round(float(np.median(rates[name]))),
-                          "ratio_to_base_median": round(float(np.median(ratios)), 2),
-                          "ratio_per_round": [round(float(r), 2) for r in ratios]}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "lever": name,
+                    "images_per_second_median": round(float(np.median(rates[name]))),
+                    "ratio_to_base_median": round(float(np.median(ratios)), 2),
+                    "ratio_per_round": [round(float(r), 2) for r in ratios],
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

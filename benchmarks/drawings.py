@@ -32,7 +32,9 @@ def filled_blob(rng: np.random.Generator) -> list[list[Point]]:
     strokes = []
     for y in np.arange(-ry, ry, BRUSH_WIDTH * 0.6):
         half = rx * np.sqrt(max(0.0, 1 - (y / ry) ** 2))
-        strokes.append([(float(centre[0] - half), float(centre[1] + y)), (float(centre[0] + half), float(centre[1] + y))])
+        strokes.append(
+            [(float(centre[0] - half), float(centre[1] + y)), (float(centre[0] + half), float(centre[1] + y))]
+        )
     return strokes
 
 

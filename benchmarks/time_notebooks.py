@@ -41,7 +41,10 @@ README = PROJECT_ROOT / "README.md"
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 EMNIST_PER_CLASS = {"train": 2_400, "test": 400}
 BYMERGE_TRAIN = 697_932
-DOWNLOADS = {"01": "the first run also downloads MNIST (11 MB)", "05": "the first run also downloads NIST's EMNIST archive (536 MB)"}
+DOWNLOADS = {
+    "01": "the first run also downloads MNIST (11 MB)",
+    "05": "the first run also downloads NIST's EMNIST archive (536 MB)",
+}
 README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
 
 
@@ -51,8 +54,9 @@ def full_size_data(dev: Path, folder: Path) -> Path:
     (folder / "mnist").mkdir(parents=True, exist_ok=True)
     files = mnist_files()
     for part, size in MNIST_SIZES.items():
-        images, labels = read_images_and_labels(dev / "mnist-dev" / files[f"{part}_images"],
-                                                dev / "mnist-dev" / files[f"{part}_labels"])
+        images, labels = read_images_and_labels(
+            dev / "mnist-dev" / files[f"{part}_images"], dev / "mnist-dev" / files[f"{part}_labels"]
+        )
         pick = np.resize(np.arange(len(labels)), size)
         write_idx(folder / "mnist" / files[f"{part}_images"], images[pick])
         write_idx(folder / "mnist" / files[f"{part}_labels"], labels[pick])
@@ -74,13 +78,15 @@ def full_size_data(dev: Path, folder: Path) -> Path:
 
 def machine_speed() -> float:
     """Images per second of the EMNIST recipe's training on this machine now (12,800 images after a warm-up)."""
-    code = ("import hcr_utils, time, numpy as np\n"
-            "from hcr_utils.models import build_cnn\nfrom hcr_utils.training import RECIPES, fit\n"
-            "r = RECIPES['emnist']; x = np.random.default_rng(0).integers(0, 255, (12800, 28, 28)).astype('uint8')\n"
-            "y = np.arange(12800) % 47\n"
-            "fit(build_cnn(47, **r.model), x[:1280], y[:1280], r.with_images(1280), verbose=0)\n"
-            "t = time.perf_counter(); fit(build_cnn(47, **r.model), x, y, r.with_images(12800), verbose=0)\n"
-            "print(12800 / (time.perf_counter() - t))")
+    code = (
+        "import hcr_utils, time, numpy as np\n"
+        "from hcr_utils.models import build_cnn\nfrom hcr_utils.training import RECIPES, fit\n"
+        "r = RECIPES['emnist']; x = np.random.default_rng(0).integers(0, 255, (12800, 28, 28)).astype('uint8')\n"
+        "y = np.arange(12800) % 47\n"
+        "fit(build_cnn(47, **r.model), x[:1280], y[:1280], r.with_images(1280), verbose=0)\n"
+        "t = time.perf_counter(); fit(build_cnn(47, **r.model), x, y, r.with_images(12800), verbose=0)\n"
+        "print(12800 / (time.perf_counter() - t))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -94,8 +100,13 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, list[tuple[float, str]]
             os.environ.pop(key, None)
     try:
         notebook = nbformat.read(path, as_version=4)
-        client = NotebookClient(notebook, timeout=3600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}, record_timing=True)
+        client = NotebookClient(
+            notebook,
+            timeout=3600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            record_timing=True,
+        )
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start
@@ -121,8 +132,10 @@ def _minutes(seconds: float) -> str:
 
 def runtime_line(number: str, full: float, quick: float | None, speed: float, day: str) -> str:
     """The runtime sentence of one notebook."""
-    text = (f"{_minutes(full)} on a 2-core laptop CPU with the full downloads (measured {day}, "
-            f"on a day this CPU trained the EMNIST recipe at {speed:,.0f} images/s)")
+    text = (
+        f"{_minutes(full)} on a 2-core laptop CPU with the full downloads (measured {day}, "
+        f"on a day this CPU trained the EMNIST recipe at {speed:,.0f} images/s)"
+    )
     if quick is not None:
         text += f"; {_minutes(quick)} in quick mode (`HCR_QUICK=1`)"
     if number in DOWNLOADS:
@@ -138,15 +151,21 @@ def write_runtimes(results: dict[str, dict], day: str) -> None:
         if number not in results:
             continue
         result = results[number]
-        line = runtime_line(number, result["full_seconds"], result.get("quick_seconds"), result["images_per_second"], day)
+        line = runtime_line(
+            number, result["full_seconds"], result.get("quick_seconds"), result["images_per_second"], day
+        )
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "markdown" and re.search(r"^\*Runtime:.*\*$", cell.source, re.M):
-                cell.source = re.sub(r"^\*Runtime:.*\*$", lambda _, line=line: f"*Runtime: {line}*", cell.source, count=1, flags=re.M)
+                cell.source = re.sub(
+                    r"^\*Runtime:.*\*$", lambda _, line=line: f"*Runtime: {line}*", cell.source, count=1, flags=re.M
+                )
                 break
         nbformat.write(notebook, path)
-        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {_minutes(result['full_seconds'])} | "
-                    f"{_minutes(result['quick_seconds']) if 'quick_seconds' in result else ''} |")
+        rows.append(
+            f"| [`{path.stem}`](notebooks/{path.name}) | {_minutes(result['full_seconds'])} | "
+            f"{_minutes(result['quick_seconds']) if 'quick_seconds' in result else ''} |"
+        )
     subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "add_navigation.py")], check=True)
     text = README.read_text()
     if README_START in text and README_END in text:
@@ -160,8 +179,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
     parser.add_argument("--results", type=Path, help="the JSON lines of an earlier run: write them, run nothing")
-    parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
-                                                   "whose models were not trained in this run reads the shipped ones")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
+        "whose models were not trained in this run reads the shipped ones",
+    )
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")
     args = parser.parse_args()
@@ -188,8 +211,12 @@ def main() -> None:
         for path in chosen:
             number = path.name[:2]
             full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
-            results[number] = {"notebook": path.name, "images_per_second": round(speed), "full_seconds": round(full, 1),
-                               "slowest_cells": [[round(s, 1), first] for s, first in slowest]}
+            results[number] = {
+                "notebook": path.name,
+                "images_per_second": round(speed),
+                "full_seconds": round(full, 1),
+                "slowest_cells": [[round(s, 1), first] for s, first in slowest],
+            }
             if not args.skip_quick:
                 quick, _ = run(path, {QUICK_ENV: "1", MODELS_DIR_ENV: str(Path(tmp) / "quick_models")})
                 results[number]["quick_seconds"] = round(quick, 1)

@@ -49,8 +49,17 @@ def _train_words(args: argparse.Namespace) -> int:
     characters = Recognizer.load(resolve(args.init or "emnist_cnn")).model
     model, history = train_crnn(data, recipe, characters=characters, verbose=2)
     save_reader(model, args.out, data.classes)
-    print(json.dumps({"dataset": "words", "lines": recipe.lines, "n": len(data.x_train),
-                      "seconds": round(history.history["seconds"][0], 1), "out": str(args.out)}))
+    print(
+        json.dumps(
+            {
+                "dataset": "words",
+                "lines": recipe.lines,
+                "n": len(data.x_train),
+                "seconds": round(history.history["seconds"][0], 1),
+                "out": str(args.out),
+            }
+        )
+    )
     return 0
 
 
@@ -65,9 +74,18 @@ def _train(args: argparse.Namespace) -> int:
     recipe = RECIPES[args.dataset].with_images(args.images)
     model, history = train_recipe(data, recipe, verbose=2)
     save_model(model, args.out, args.dataset, data.classes)
-    print(json.dumps({"dataset": args.dataset, "images": recipe.images, "epochs": len(history.history["loss"]),
-                      "n": len(data.x_train),
-                      "seconds": round(history.history["seconds"][0], 1), "out": str(args.out)}))
+    print(
+        json.dumps(
+            {
+                "dataset": args.dataset,
+                "images": recipe.images,
+                "epochs": len(history.history["loss"]),
+                "n": len(data.x_train),
+                "seconds": round(history.history["seconds"][0], 1),
+                "out": str(args.out),
+            }
+        )
+    )
     return 0
 
 
@@ -80,8 +98,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     recognizer = Recognizer.load(resolve(args.model))
     data = load(args.dataset, args.data_dir)
     if recognizer.classes != data.classes:
-        raise HcrError(f"{args.model} predicts {len(recognizer.classes)} classes, "
-                         f"but {args.dataset} has {len(data.classes)}")
+        raise HcrError(
+            f"{args.model} predicts {len(recognizer.classes)} classes, but {args.dataset} has {len(data.classes)}"
+        )
     start = time.perf_counter()
     probabilities = recognizer.probabilities(data.x_test)  # Keras or LiteRT, whichever the file is
     evaluation = Evaluation(probabilities, data.y_test, data.classes, time.perf_counter() - start)
@@ -169,27 +188,46 @@ def _export(args: argparse.Namespace) -> int:
     else:
         quantization = "float32"
         out = (export_saved_model if args.format == "saved_model" else export_onnx)(recognizer, args.out)
-    print(json.dumps({"format": args.format, "quantization": quantization, "bytes": size_bytes(out),
-                      "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))
+    print(
+        json.dumps(
+            {
+                "format": args.format,
+                "quantization": quantization,
+                "bytes": size_bytes(out),
+                "seconds": round(time.perf_counter() - start, 1),
+                "out": str(out),
+            }
+        )
+    )
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``hcr``."""
-    main_parser = argparse.ArgumentParser(prog="hcr", description=__doc__.split("\n\n")[0],
-                                          epilog=__doc__.split("\n\n")[-1].strip(),
-                                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    main_parser = argparse.ArgumentParser(
+        prog="hcr",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n")[-1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = main_parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a chapter's final recipe and save a .keras model")
-    train.add_argument("dataset", choices=["mnist", "emnist", "words"],
-                       help="words: the line reader (CRNN + CTC) on lines written with EMNIST Balanced characters")
+    train.add_argument(
+        "dataset",
+        choices=["mnist", "emnist", "words"],
+        help="words: the line reader (CRNN + CTC) on lines written with EMNIST Balanced characters",
+    )
     train.add_argument("--data-dir", type=Path, help="folder with the official IDX files (default: data/<dataset>)")
     train.add_argument("--out", type=Path, required=True, help="where to save the model (NAME.keras)")
-    train.add_argument("--images", type=int,
-                       help="override the recipe's training budget (images seen in all; lines, for words)")
-    train.add_argument("--init", help="words: the EMNIST character model to start from, a path or a name "
-                                      "(default: emnist_cnn, yours in my_models/ if you trained one, else the shipped one)")
+    train.add_argument(
+        "--images", type=int, help="override the recipe's training budget (images seen in all; lines, for words)"
+    )
+    train.add_argument(
+        "--init",
+        help="words: the EMNIST character model to start from, a path or a name "
+        "(default: emnist_cnn, yours in my_models/ if you trained one, else the shipped one)",
+    )
     train.set_defaults(run=_train)
 
     score = commands.add_parser("evaluate", help="score a saved model on a test set; prints one JSON line")
@@ -202,8 +240,11 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help=MODEL_HELP)
     predict.add_argument("images", type=Path, nargs="+")
     predict.add_argument("--only", choices=["digits", "letters"], help="answer only with digits, or only with letters")
-    predict.add_argument("--refuse", action="store_true",
-                         help="say \"I can't read this\" for a scribble, a blob or two characters, instead of guessing")
+    predict.add_argument(
+        "--refuse",
+        action="store_true",
+        help='say "I can\'t read this" for a scribble, a blob or two characters, instead of guessing',
+    )
     predict.add_argument("--word", action="store_true", help="a word model: answer with the likeliest word of the list")
     predict.set_defaults(run=_predict)
 
@@ -211,9 +252,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("model", help="a .keras model (its labels file beside it), by path or by name")
     export.add_argument("--format", choices=["litert", "saved_model", "onnx"], required=True)
     precision = export.add_mutually_exclusive_group()
-    precision.add_argument("--int8", action="store_true", help="full-integer quantisation, calibrated on training images")
+    precision.add_argument(
+        "--int8", action="store_true", help="full-integer quantisation, calibrated on training images"
+    )
     precision.add_argument("--dynamic", action="store_true", help="dynamic-range quantisation: int8 weights")
-    export.add_argument("--data-dir", type=Path, help="the model's dataset (official IDX files), for --int8 calibration")
+    export.add_argument(
+        "--data-dir", type=Path, help="the model's dataset (official IDX files), for --int8 calibration"
+    )
     export.add_argument("--out", type=Path, required=True, help="NAME.tflite, a SavedModel folder, or NAME.onnx")
     export.set_defaults(run=_export)
     return main_parser

@@ -13,7 +13,11 @@ from .datasets import Dataset
 
 
 def predict_probabilities(
-    model: keras.Model, images: np.ndarray, *, augmented_copies: int = 0, batch_size: int = 1024,
+    model: keras.Model,
+    images: np.ndarray,
+    *,
+    augmented_copies: int = 0,
+    batch_size: int = 1024,
 ) -> np.ndarray:
     """Class probabilities for N×28×28 uint8 images, in batches.
 
@@ -21,6 +25,7 @@ def predict_probabilities(
     averaged over the image and that many copies passed through the model's
     own ``augmentation`` layer in training mode.
     """
+
     def predict(batch: np.ndarray) -> np.ndarray:
         return model.predict(np.asarray(batch, dtype=np.float32)[..., None], batch_size=batch_size, verbose=0)
 
@@ -29,8 +34,9 @@ def predict_probabilities(
         augment = model.get_layer("augmentation")
         batch = np.asarray(images, dtype=np.float32)[..., None]
         for _ in range(augmented_copies):
-            copies = np.concatenate([augment(batch[i : i + batch_size], training=True).numpy()
-                                     for i in range(0, len(batch), batch_size)])
+            copies = np.concatenate(
+                [augment(batch[i : i + batch_size], training=True).numpy() for i in range(0, len(batch), batch_size)]
+            )
             probabilities += predict(copies[..., 0])
         probabilities /= augmented_copies + 1
     return probabilities

@@ -69,8 +69,11 @@ def _converter_options(quantization: str, calibration: np.ndarray | None) -> dic
         for image in calibration:
             yield [np.asarray(image, np.float32).reshape(1, 28, 28, 1)]
 
-    return {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset,
-            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}}
+    return {
+        "optimizations": [tf.lite.Optimize.DEFAULT],
+        "representative_dataset": representative_dataset,
+        "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+    }
 
 
 def _writable_folder(folder: Path) -> None:
@@ -122,8 +125,9 @@ def _export(recognizer: Recognizer, out: Path | str, export_format: str, **optio
     return out
 
 
-def export_tflite(recognizer: Recognizer, out: Path | str, quantization: str = "float32",
-                  calibration: np.ndarray | None = None) -> Path:
+def export_tflite(
+    recognizer: Recognizer, out: Path | str, quantization: str = "float32", calibration: np.ndarray | None = None
+) -> Path:
     """Write a LiteRT ``.tflite`` file of ``recognizer``'s model in one of ``QUANTIZATIONS``.
 
     ``calibration`` (N×28×28 training images, see :func:`calibration_images`) is needed for ``int8``.
@@ -151,8 +155,9 @@ def size_bytes(path: Path | str) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
 
 
-def percentiles_ms(call: Callable[[Any], object], inputs: Sequence[Any], repeats: int,
-                   warmup: int = WARM_UP_CALLS) -> tuple[float, float]:
+def percentiles_ms(
+    call: Callable[[Any], object], inputs: Sequence[Any], repeats: int, warmup: int = WARM_UP_CALLS
+) -> tuple[float, float]:
     """Median and 95th percentile milliseconds of ``call`` on ``inputs`` in turn, after ``warmup`` untimed calls."""
     for value in inputs[:warmup]:
         call(value)

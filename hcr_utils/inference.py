@@ -66,7 +66,9 @@ class LiteRTModel:
         try:  # only .tflite files need it: the [export] extra's runtime
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise HcrError(f"{path}: running .tflite models needs ai-edge-litert: pip install 'hcr-utils[export]'") from None
+            raise HcrError(
+                f"{path}: running .tflite models needs ai-edge-litert: pip install 'hcr-utils[export]'"
+            ) from None
         try:
             with native_stderr_hidden():  # the interpreter announces its CPU delegate on stderr
                 self.interpreter = Interpreter(model_path=str(path))
@@ -112,7 +114,9 @@ class Recognizer:
     classes: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        self._probabilities = self.model if isinstance(self.model, LiteRTModel) else compiled_predict(self.model, (28, 28, 1))
+        self._probabilities = (
+            self.model if isinstance(self.model, LiteRTModel) else compiled_predict(self.model, (28, 28, 1))
+        )
         answer = self.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, so the first real answer is fast
         if answer.shape != (1, len(self.classes)):
             raise ModelFileError(f"the model gives {answer.shape[-1]} probabilities for {len(self.classes)} classes")

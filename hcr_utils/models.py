@@ -55,8 +55,9 @@ class RandomAffine(layers.Layer):
     instead of three times.
     """
 
-    def __init__(self, rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1,
-                 seed: int | None = None, **kwargs) -> None:
+    def __init__(
+        self, rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, seed: int | None = None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.rotation_degrees, self.shift, self.zoom, self.seed = rotation_degrees, shift, zoom, seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -91,12 +92,20 @@ class RandomAffine(layers.Layer):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "rotation_degrees": self.rotation_degrees, "shift": self.shift,
-                "zoom": self.zoom, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rotation_degrees": self.rotation_degrees,
+            "shift": self.shift,
+            "zoom": self.zoom,
+            "seed": self.seed,
+        }
 
 
 def augmentation(
-    rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, stroke_width: float = 0.0,
+    rotation_degrees: float = 10.0,
+    shift: float = 0.1,
+    zoom: float = 0.1,
+    stroke_width: float = 0.0,
 ) -> keras.Sequential:
     """Random rotations, shifts, zooms (and stroke widths), only while training.
 

@@ -50,18 +50,32 @@ class Pen:
     ``pen_down``, called before a stroke begins.
     """
 
-    def __init__(self, canvas: Canvas, brush_width: int, changed: Callable[[], None],
-                 repaint: Callable[[], None], pen_down: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        canvas: Canvas,
+        brush_width: int,
+        changed: Callable[[], None],
+        repaint: Callable[[], None],
+        pen_down: Callable[[], None] = lambda: None,
+    ) -> None:
         self.canvas, self.brush_width = canvas, brush_width
         self._changed, self._repaint, self._pen_down = changed, repaint, pen_down
         self.strokes: list[list[Point]] = []
         self.drawing = False
         self._last_change = 0.0
-        for handler, register in ((self.start, canvas.on_mouse_down), (self.move, canvas.on_mouse_move),
-                                  (self.end, canvas.on_mouse_up), (self.end, canvas.on_mouse_out)):
+        for handler, register in (
+            (self.start, canvas.on_mouse_down),
+            (self.move, canvas.on_mouse_move),
+            (self.end, canvas.on_mouse_up),
+            (self.end, canvas.on_mouse_out),
+        ):
             register(handler)
-        for handler, register in ((self.start, canvas.on_touch_start), (self.move, canvas.on_touch_move),
-                                  (self.end, canvas.on_touch_end), (self.end, canvas.on_touch_cancel)):
+        for handler, register in (
+            (self.start, canvas.on_touch_start),
+            (self.move, canvas.on_touch_move),
+            (self.end, canvas.on_touch_end),
+            (self.end, canvas.on_touch_cancel),
+        ):
             register(lambda touches, handler=handler: handler(*touches[0]) if touches else self.end())
         canvas.on_client_ready(self.on_client_ready)
 

@@ -112,8 +112,9 @@ CHARACTER_PROMPTS = ("draw a character", "draw it bigger")  # what to do about a
 LINE_PROMPTS = ("write a word", "write bigger")
 
 
-def _ink_box(ink: np.ndarray, side: int | None = None,
-             prompts: tuple[str, str] = CHARACTER_PROMPTS) -> tuple[slice, slice]:
+def _ink_box(
+    ink: np.ndarray, side: int | None = None, prompts: tuple[str, str] = CHARACTER_PROMPTS
+) -> tuple[slice, slice]:
     """Bounding box of the ink; raises BlankImageError when it spans less than MIN_EXTENT of ``side``.
 
     ``side`` defaults to the picture's larger side (a character); a line passes its height.

@@ -71,8 +71,13 @@ def _line(sample: Sample) -> bytes:
         raise ValueError("a sample needs a label: the character you drew")
     strokes = [[[round(float(x), 1), round(float(y), 1)] for x, y in stroke] for stroke in sample.strokes]
     encoded = base64.b64encode(image.tobytes()).decode("ascii")
-    record = {"label": sample.label, "strokes": strokes, "image": encoded, "saved_at": round(sample.saved_at, 3),
-              "checksum": _checksum(sample.label, strokes, encoded)}
+    record = {
+        "label": sample.label,
+        "strokes": strokes,
+        "image": encoded,
+        "saved_at": round(sample.saved_at, 3),
+        "checksum": _checksum(sample.label, strokes, encoded),
+    }
     return (json.dumps(record, separators=(",", ":")) + "\n").encode()
 
 
@@ -172,8 +177,11 @@ def read_samples(path: Path | str | None = None) -> list[Sample]:
             damaged.append(number)
     if damaged:
         shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
-        warnings.warn(f"{path}: {len(damaged)} damaged line(s) skipped (line {shown}); "
-                      f"kept the {len(samples)} good sample(s)", SamplesFileWarning, stacklevel=2)
+        warnings.warn(
+            f"{path}: {len(damaged)} damaged line(s) skipped (line {shown}); kept the {len(samples)} good sample(s)",
+            SamplesFileWarning,
+            stacklevel=2,
+        )
     return samples
 
 

@@ -59,8 +59,14 @@ def labels_json(dataset: str, classes: Sequence[str], kind: str = "characters", 
     return json.dumps({"kind": kind, "dataset": dataset, "classes": list(classes), **geometry}, indent=1)
 
 
-def save_model(model: keras.Model, path: Path | str, dataset: str, classes: Sequence[str],
-               kind: str = "characters", **geometry: int) -> Path:
+def save_model(
+    model: keras.Model,
+    path: Path | str,
+    dataset: str,
+    classes: Sequence[str],
+    kind: str = "characters",
+    **geometry: int,
+) -> Path:
     """Save ``model`` for inference as a ``.keras`` file, with its labels file beside it.
 
     The file holds the architecture and the weights, not the optimizer's
@@ -111,8 +117,10 @@ def read_labels(path: Path | str, kind: str | None = None) -> dict:
         raise ModelNotFoundError(missing_message(path, kind=kind))
     labels = labels_path(path)
     if not labels.exists():
-        raise ModelNotFoundError(f"labels file {labels} not found; it is written next to the model by "
-                                 "hcr_utils.saved.save_model (hcr_utils.export for an export)")
+        raise ModelNotFoundError(
+            f"labels file {labels} not found; it is written next to the model by "
+            "hcr_utils.saved.save_model (hcr_utils.export for an export)"
+        )
     try:
         info = json.loads(labels.read_text())
         return {"kind": "characters", **info, "classes": tuple(info["classes"]), "dataset": info["dataset"]}
@@ -168,8 +176,9 @@ def load_keras(path: Path | str, kind: str) -> tuple[keras.Model, dict]:
         raise ModelFileError(f"{path} is not a readable .keras model ({type(err).__name__}: {err})") from None
 
 
-def compiled_predict(model: keras.Model, input_shape: Sequence[int | None],
-                     softmax: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def compiled_predict(
+    model: keras.Model, input_shape: Sequence[int | None], softmax: bool = False
+) -> Callable[[np.ndarray], np.ndarray]:
     """``model`` called through a traced function (any batch size): milliseconds a call, where ``predict`` takes tens.
 
     ``input_shape`` is one input's shape (``None`` for a free width); ``softmax``

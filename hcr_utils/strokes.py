@@ -20,8 +20,9 @@ Point = tuple[float, float]
 SKELETON_SCALE = 5  # thin the ink at 140×140: smooth centre lines, still fast
 
 
-def render_strokes(strokes: Sequence[Sequence[Point]], size: int | tuple[int, int] = SIZE,
-                   width: int = BRUSH_WIDTH) -> np.ndarray:
+def render_strokes(
+    strokes: Sequence[Sequence[Point]], size: int | tuple[int, int] = SIZE, width: int = BRUSH_WIDTH
+) -> np.ndarray:
     """Rasterise strokes as white round-brush lines on black: a size×size uint8 image (or ``size`` = (width, height))."""
     image = Image.new("L", (size, size) if isinstance(size, int) else size, 0)
     draw = ImageDraw.Draw(image)
@@ -43,8 +44,16 @@ def thin(mask: np.ndarray) -> np.ndarray:
         for step in (0, 1):
             centre = image[1:-1, 1:-1]
             # neighbours clockwise from north: p2 … p9
-            p = [image[:-2, 1:-1], image[:-2, 2:], image[1:-1, 2:], image[2:, 2:],
-                 image[2:, 1:-1], image[2:, :-2], image[1:-1, :-2], image[:-2, :-2]]
+            p = [
+                image[:-2, 1:-1],
+                image[:-2, 2:],
+                image[1:-1, 2:],
+                image[2:, 2:],
+                image[2:, 1:-1],
+                image[2:, :-2],
+                image[1:-1, :-2],
+                image[:-2, :-2],
+            ]
             count = sum(n.astype(np.int32) for n in p)
             transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
             if step == 0:

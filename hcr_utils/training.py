@@ -53,10 +53,20 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "mnist": Recipe(model={"convs_per_block": 1}, images=240_000),  # chosen by 5-fold cross-validation: bench_mnist_cv.py
+    "mnist": Recipe(
+        model={"convs_per_block": 1}, images=240_000
+    ),  # chosen by 5-fold cross-validation: bench_mnist_cv.py
     "emnist": Recipe(
-        model={"batch_norm": True, "dropout": 0.3, "augment": True, "rotation_degrees": 8.0, "shift": 0.05,
-               "zoom": 0.05, "stroke_width": 0.5, "head": "flatten"},
+        model={
+            "batch_norm": True,
+            "dropout": 0.3,
+            "augment": True,
+            "rotation_degrees": 8.0,
+            "shift": 0.05,
+            "zoom": 0.05,
+            "stroke_width": 0.5,
+            "head": "flatten",
+        },
         images=1_380_000,  # 13 epochs of the development images; chosen on a validation split (README)
         batch_size=512,
         learning_rate=8e-3,  # four times the batch, four times the step (linear scaling)
@@ -76,7 +86,9 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
     return {c: float(w) for c, w in enumerate(weights)}
 
 
-def learning_rate_schedule(peak: float, steps: int, warmup_share: float = 0.1) -> keras.optimizers.schedules.CosineDecay:
+def learning_rate_schedule(
+    peak: float, steps: int, warmup_share: float = 0.1
+) -> keras.optimizers.schedules.CosineDecay:
     """Linear warm-up over ``warmup_share`` of the ``steps`` to ``peak``, then cosine decay to 1% of it."""
     warmup = int(steps * warmup_share)
     return keras.optimizers.schedules.CosineDecay(
@@ -95,8 +107,11 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
     moving average of the weights over about the last tenth of the steps, and
     ``fit`` ends by swapping the averaged weights in.
     """
-    learning_rate = (learning_rate_schedule(recipe.learning_rate, steps, recipe.warmup_share) if recipe.schedule
-                     else recipe.learning_rate)
+    learning_rate = (
+        learning_rate_schedule(recipe.learning_rate, steps, recipe.warmup_share)
+        if recipe.schedule
+        else recipe.learning_rate
+    )
     averaging = {"use_ema": True, "ema_momentum": 1.0 - 1.0 / max(10.0, steps / 10)} if recipe.weight_averaging else {}
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay, **averaging),
@@ -108,8 +123,10 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
 
 def training_settings(model: keras.Model) -> dict[str, dict[str, Any]]:
     """A compiled model's optimizer and loss settings (without their automatic names), to compare two compile steps."""
-    return {part: {key: value for key, value in thing.get_config().items() if key != "name"}
-            for part, thing in (("optimizer", model.optimizer), ("loss", model.loss))}
+    return {
+        part: {key: value for key, value in thing.get_config().items() if key != "name"}
+        for part, thing in (("optimizer", model.optimizer), ("loss", model.loss))
+    }
 
 
 def fit(
@@ -149,7 +166,9 @@ def fit(
     return history
 
 
-def train_recipe(data: Dataset, recipe: Recipe, *, verbose: int | str = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+def train_recipe(
+    data: Dataset, recipe: Recipe, *, verbose: int | str = "auto"
+) -> tuple[keras.Model, keras.callbacks.History]:
     """Seed, build the recipe's model for ``data`` and train it on ``data``'s training set.
 
     If ``data`` has a validation set (:meth:`Dataset.with_validation`), it is
@@ -190,8 +209,9 @@ def compare_recipes(data: Dataset, recipes: dict[str, Recipe]) -> dict[str, RunR
     results = {}
     for name, recipe in recipes.items():
         model, history = train_recipe(data, recipe, verbose=0)
-        results[name] = RunResult(validation_accuracy(model, data), history.history["seconds"][0], history.history,
-                                  model)
+        results[name] = RunResult(
+            validation_accuracy(model, data), history.history["seconds"][0], history.history, model
+        )
         print(f"{name:<32} validation accuracy {results[name].accuracy:.2%}   ({results[name].seconds:.0f} s)")
     return results
 
@@ -222,5 +242,7 @@ def training_time_here(images: int, recipe: Recipe, num_classes: int) -> str:
     speed = measure_speed(recipe, num_classes)
     seconds = images / speed
     took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    return (f"This machine trains this network at about {speed:,.0f} images/s: "
-            f"the {images:,} training images of this notebook take about {took} here.")
+    return (
+        f"This machine trains this network at about {speed:,.0f} images/s: "
+        f"the {images:,} training images of this notebook take about {took} here."
+    )

@@ -77,8 +77,9 @@ class DrawingPad(widgets.HBox):
     (default ``data/my_handwriting.jsonl``) for notebook 11 to teach the model your handwriting.
     """
 
-    def __init__(self, models_dir: Path | str | None = None, mode: str = "digits",
-                 samples_path: Path | str | None = None) -> None:
+    def __init__(
+        self, models_dir: Path | str | None = None, mode: str = "digits", samples_path: Path | str | None = None
+    ) -> None:
         super().__init__(layout=widgets.Layout(align_items="flex-start"))
         self.add_class("hcr-pad")
         self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
@@ -89,11 +90,20 @@ class DrawingPad(widgets.HBox):
         self._recognizers: dict[str, Recognizer] = {}
         self._sources: dict[str, str] = {}
         self._saved: list[list[Point]] | None = None  # the drawing saved last, so that it is saved once
-        self.canvas = Canvas(width=SIZE, height=SIZE, sync_image_data=False,
-                             layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"))
+        self.canvas = Canvas(
+            width=SIZE,
+            height=SIZE,
+            sync_image_data=False,
+            layout=widgets.Layout(width=f"{SIZE}px", height=f"{SIZE}px", border="1px solid #999"),
+        )
         self.canvas.add_class("hcr-canvas")
-        self.pen = Pen(self.canvas, BRUSH_WIDTH, changed=lambda: self.read(), repaint=lambda: self._paint(),
-                       pen_down=self._make_way_for_drawing)
+        self.pen = Pen(
+            self.canvas,
+            BRUSH_WIDTH,
+            changed=lambda: self.read(),
+            repaint=lambda: self._paint(),
+            pen_down=self._make_way_for_drawing,
+        )
         self._build_controls(mode)
         self.children = self._layout()
         self._paint()
@@ -101,26 +111,42 @@ class DrawingPad(widgets.HBox):
 
     def _build_controls(self, mode: str) -> None:
         """The buttons, choices and outputs around the canvas, wired to the pad."""
-        self.mode = widgets.ToggleButtons(options=[("Digits", "digits"), ("Characters", "characters")], value=mode,
-                                          tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"])
-        self.answers = widgets.ToggleButtons(options=ANSWERS, value="all", style={"button_width": "80px"},
-                                             tooltips=["any of the model's characters", "0-9 only", "letters only"])
+        self.mode = widgets.ToggleButtons(
+            options=[("Digits", "digits"), ("Characters", "characters")],
+            value=mode,
+            tooltips=["MNIST model: 0-9", "EMNIST model: digits and letters"],
+        )
+        self.answers = widgets.ToggleButtons(
+            options=ANSWERS,
+            value="all",
+            style={"button_width": "80px"},
+            tooltips=["any of the model's characters", "0-9 only", "letters only"],
+        )
         self.answers.add_class("hcr-answers")
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload",
-                                         layout=widgets.Layout(width="130px"))
+        self.upload = widgets.FileUpload(
+            accept="image/*", multiple=False, description="Upload", layout=widgets.Layout(width="130px")
+        )
         self.bars = widgets.HTML()
         self.seen_image = widgets.Image(format="png", width=112, height=112)
         self.status = widgets.HTML()
         self.source = widgets.HTML()  # whose model reads the drawing: yours, or the shipped one
         # the typed character reaches the kernel on Enter (or when the field loses focus), not at every key
         self.truth = widgets.Text(placeholder="it was…", continuous_update=False, layout=widgets.Layout(width="80px"))
-        self.save_button = widgets.Button(description="Save", icon="save", layout=widgets.Layout(width="80px"),
-                                          tooltip="keep this drawing with the right character, to teach the model")
+        self.save_button = widgets.Button(
+            description="Save",
+            icon="save",
+            layout=widgets.Layout(width="80px"),
+            tooltip="keep this drawing with the right character, to teach the model",
+        )
         self.feedback = widgets.HTML()
-        for output, name in ((self.status, "hcr-status"), (self.source, "hcr-source"), (self.truth, "hcr-truth"),
-                             (self.feedback, "hcr-feedback")):
+        for output, name in (
+            (self.status, "hcr-status"),
+            (self.source, "hcr-source"),
+            (self.truth, "hcr-truth"),
+            (self.feedback, "hcr-feedback"),
+        ):
             output.add_class(name)
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
@@ -132,13 +158,28 @@ class DrawingPad(widgets.HBox):
 
     def _layout(self) -> list[widgets.Widget]:
         """The pad's two columns: the canvas and its controls; the guesses, what the model saw and the correction."""
-        drawing = widgets.VBox([widgets.HTML(TOUCH_STYLE), self.mode, self.answers, self.canvas,
-                                widgets.HBox([self.clear_button, self.undo_button, self.upload])])
-        reading = widgets.VBox([widgets.HTML("<b>Top 3</b>"), self.bars, self.status,
-                                widgets.HTML("<b>What the model saw</b>"), self.seen_image,
-                                widgets.HBox([widgets.HTML("Not right? It was&nbsp;"), self.truth, self.save_button]),
-                                self.feedback, self.source],
-                               layout=widgets.Layout(margin="0 0 0 16px", width="320px"))
+        drawing = widgets.VBox(
+            [
+                widgets.HTML(TOUCH_STYLE),
+                self.mode,
+                self.answers,
+                self.canvas,
+                widgets.HBox([self.clear_button, self.undo_button, self.upload]),
+            ]
+        )
+        reading = widgets.VBox(
+            [
+                widgets.HTML("<b>Top 3</b>"),
+                self.bars,
+                self.status,
+                widgets.HTML("<b>What the model saw</b>"),
+                self.seen_image,
+                widgets.HBox([widgets.HTML("Not right? It was&nbsp;"), self.truth, self.save_button]),
+                self.feedback,
+                self.source,
+            ],
+            layout=widgets.Layout(margin="0 0 0 16px", width="320px"),
+        )
         return [drawing, reading]
 
     # --- drawing ---------------------------------------------------------------------------
@@ -195,7 +236,9 @@ class DrawingPad(widgets.HBox):
                 return
             allowed = None if self.mode.value == "digits" or self.answers.value == "all" else self.answers.value
             reading = recognizer.read(image, TOP_K, allowed)
-            self._show(reading.guesses, reading.seen, f"I can't read this: {reading.refusal}" if reading.refusal else "")
+            self._show(
+                reading.guesses, reading.seen, f"I can't read this: {reading.refusal}" if reading.refusal else ""
+            )
         except HcrError as err:  # a missing model, a blank picture
             self._show([], None, message(err))
 
@@ -218,8 +261,10 @@ class DrawingPad(widgets.HBox):
             return
         self._saved = [list(stroke) for stroke in self.strokes]
         self.truth.value = ""
-        self.feedback.value = (f'<span style="color:#276">Saved as {html.escape(label)}: {count} drawing(s) in '
-                               f"{html.escape(path.name)}. Notebook 11 teaches the model your handwriting.</span>")
+        self.feedback.value = (
+            f'<span style="color:#276">Saved as {html.escape(label)}: {count} drawing(s) in '
+            f"{html.escape(path.name)}. Notebook 11 teaches the model your handwriting.</span>"
+        )
 
     def _show(self, predictions: list[tuple[str, float]], seen: np.ndarray | None, status: str) -> None:
         self.predictions, self.seen = predictions, seen

@@ -33,10 +33,12 @@ def characters_html(characters: Sequence[tuple[str, float]]) -> str:
     boxes = []
     for char, prob in characters:
         colour = "#2a7ab9" if prob >= 0.8 else "#d08a1c" if prob >= 0.5 else "#c0392b"
-        boxes.append(f'<div class="hcr-read-char" style="display:inline-block;text-align:center;margin:2px">'
-                     f'<div class="hcr-char" style="font:bold 30px monospace;width:34px;border-bottom:4px solid '
-                     f'{colour}">{html.escape(char)}</div>'
-                     f'<div style="font:11px monospace;color:{colour}">{100 * prob:.0f}%</div></div>')
+        boxes.append(
+            f'<div class="hcr-read-char" style="display:inline-block;text-align:center;margin:2px">'
+            f'<div class="hcr-char" style="font:bold 30px monospace;width:34px;border-bottom:4px solid '
+            f'{colour}">{html.escape(char)}</div>'
+            f'<div style="font:11px monospace;color:{colour}">{100 * prob:.0f}%</div></div>'
+        )
     return '<div class="hcr-line">' + "".join(boxes) + "</div>"
 
 
@@ -52,8 +54,12 @@ class WordPad(widgets.VBox):
         self._lexicon = lexicon
         self._reader: WordReader | None = None
 
-        self.canvas = Canvas(width=WIDTH, height=HEIGHT, sync_image_data=False,
-                             layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"))
+        self.canvas = Canvas(
+            width=WIDTH,
+            height=HEIGHT,
+            sync_image_data=False,
+            layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"),
+        )
         self.canvas.add_class("hcr-canvas")
         self.pen = Pen(self.canvas, BRUSH_WIDTH, changed=lambda: self.read(), repaint=lambda: self._paint())
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
@@ -68,8 +74,15 @@ class WordPad(widgets.VBox):
 
         self.clear_button.on_click(lambda _: self.pen.clear())
         self.undo_button.on_click(lambda _: self.pen.undo())
-        self.children = [widgets.HTML(TOUCH_STYLE), self.canvas, widgets.HBox([self.clear_button, self.undo_button]),
-                         self.characters, self.word_html, self.status, self.source]
+        self.children = [
+            widgets.HTML(TOUCH_STYLE),
+            self.canvas,
+            widgets.HBox([self.clear_button, self.undo_button]),
+            self.characters,
+            self.word_html,
+            self.status,
+            self.source,
+        ]
         self._paint()
         self.read()
 
@@ -111,7 +124,11 @@ class WordPad(widgets.VBox):
 
     def _show(self, message: str) -> None:
         self.characters.value = characters_html(self.reading.characters if self.reading else [])
-        self.word_html.value = ("" if self.reading is None else
-                                f"In the word list: <b>{html.escape(self.word)}</b>" if self.word else
-                                "No word of the list fits")
+        self.word_html.value = (
+            ""
+            if self.reading is None
+            else f"In the word list: <b>{html.escape(self.word)}</b>"
+            if self.word
+            else "No word of the list fits"
+        )
         self.status.value = f'<span style="color:#a33">{html.escape(message)}</span>' if message else ""

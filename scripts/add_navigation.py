@@ -28,8 +28,11 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
 
 def title_cell(notebook: nbformat.NotebookNode) -> str:
     """The source of the first markdown cell that is not navigation: the title, purpose and runtime."""
-    return next(cell.source for cell in notebook.cells
-                if cell.cell_type == "markdown" and TAG not in cell.metadata.get("tags", []))
+    return next(
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "markdown" and TAG not in cell.metadata.get("tags", [])
+    )
 
 
 def title(notebook: nbformat.NotebookNode) -> str:
@@ -84,17 +87,20 @@ def write_index(paths: list[Path]) -> None:
     rows = []
     for path in paths:
         notebook = nbformat.read(path, as_version=4)
-        rows.append(f"1. **[{title(notebook)}]({path.name})**: {purpose(notebook)}  \n"
-                    f"   *{runtime(notebook)}*")
-    text = ("# Handwritten character recognition: contents\n\n"
-            "Work through the notebooks in order: each one builds on the models and ideas of the ones before.\n"
-            "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*);\n"
-            "set `HCR_QUICK=1` before starting Jupyter to run them all in a few minutes on a small sample.\n\n"
-            + "\n".join(rows))
+        rows.append(f"1. **[{title(notebook)}]({path.name})**: {purpose(notebook)}  \n   *{runtime(notebook)}*")
+    text = (
+        "# Handwritten character recognition: contents\n\n"
+        "Work through the notebooks in order: each one builds on the models and ideas of the ones before.\n"
+        "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*);\n"
+        "set `HCR_QUICK=1` before starting Jupyter to run them all in a few minutes on a small sample.\n\n"
+        + "\n".join(rows)
+    )
     index = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
     index.cells[0].id = "contents"
-    index.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                      "language_info": {"name": "python"}}
+    index.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     nbformat.write(index, INDEX)
 
 

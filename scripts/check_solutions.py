@@ -42,10 +42,17 @@ def check(path: Path) -> bool:
     runnable = [(number, code) for number, code in cases if SKIP not in code]
     first = len(notebook.cells)
     notebook.cells += [nbformat.v4.new_code_cell(code) for _, code in runnable]
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
-    failed = [cell for cell in notebook.cells[:first] if any(out.output_type == "error" for out in cell.get("outputs", []))]
+    failed = [
+        cell for cell in notebook.cells[:first] if any(out.output_type == "error" for out in cell.get("outputs", []))
+    ]
     if failed:
         print(f"{path.name}: the notebook itself fails in: {failed[0].source.splitlines()[0]}")
         return False
@@ -53,7 +60,9 @@ def check(path: Path) -> bool:
     for (number, _), cell in zip(runnable, notebook.cells[first:]):
         errors = [out for out in cell.outputs if out.output_type == "error"]
         ok &= not errors
-        print(f"{path.name} solution {number}: " + (f"FAILS {errors[0].ename}: {errors[0].evalue}" if errors else "runs"))
+        print(
+            f"{path.name} solution {number}: " + (f"FAILS {errors[0].ename}: {errors[0].evalue}" if errors else "runs")
+        )
     for number, code in cases:
         if SKIP in code:
             print(f"{path.name} solution {number}: skipped ({SKIP})")

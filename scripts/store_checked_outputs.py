@@ -22,7 +22,9 @@ MARK = "# NBVAL_CHECK_OUTPUT"
 def store(path: Path) -> None:
     """Execute ``path`` from its folder and keep only the checked cells' outputs."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     notebook.metadata.pop("widgets", None)  # widget state saved by the run
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)  # timestamps of the run

@@ -24,12 +24,19 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BROWSER_MARKS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+    ),
 ]
 SEVEN = [(60, 60), (220, 60), (120, 250)]  # canvas pixels: across the top, then down to the left
 
@@ -75,17 +82,30 @@ def jupyter_env(base: Path, models_dir: Path) -> dict[str, str]:
     """The environment of a Jupyter or Voilà server whose settings all live in ``base``, reading ``models_dir``."""
     from hcr_utils import config
 
-    return {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-            config.MODELS_DIR_ENV: str(models_dir)}
+    return {
+        **os.environ,
+        "HOME": str(base),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+        config.MODELS_DIR_ENV: str(models_dir),
+    }
 
 
 @contextlib.contextmanager
 def voila(notebook: Path, base: Path, models_dir: Path) -> Iterator[str]:
     """Voilà serving ``notebook`` on a free 127.0.0.1 port, as `make app` starts it; yields its address."""
     port = free_port()
-    command = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=False",
+    ]
     url = f"http://127.0.0.1:{port}/"
     with server(command, jupyter_env(base, models_dir), url + "voila/static/does-not-exist", base / "voila.log"):
         yield url
@@ -153,8 +173,12 @@ def browser_page(viewport: dict[str, int] | None = None, touch: bool = False) ->
         try:
             context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, has_touch=touch)
             page = context.new_page()
-            page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
-                       else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1" else route.abort()
+                ),
+            )
             errors: list[str] = []
             page.on("console", lambda message: (text := _console_error(message)) and errors.append(text))
             page.on("pageerror", lambda error: (text := _uncaught(error)) and errors.append(text))
@@ -178,7 +202,8 @@ def draw_with_mouse(page, canvas, points: Sequence[tuple[float, float]]) -> None
 def draw_with_finger(canvas, points: Sequence[tuple[float, float]], steps: int = 6) -> None:
     """The same stroke as touch events (touchstart, touchmove..., touchend), as a finger on a phone sends them."""
     canvas.scroll_into_view_if_needed()
-    canvas.evaluate("""(canvas, args) => {
+    canvas.evaluate(
+        """(canvas, args) => {
         const [points, steps] = args, box = canvas.getBoundingClientRect();
         const touch = (x, y) => new Touch({identifier: 1, target: canvas, clientX: box.left + x, clientY: box.top + y});
         const send = (type, x, y) => canvas.dispatchEvent(new TouchEvent(type, {
@@ -190,7 +215,9 @@ def draw_with_finger(canvas, points: Sequence[tuple[float, float]], steps: int =
             for (let s = 1; s <= steps; s++) send('touchmove', x0 + (x1 - x0) * s / steps, y0 + (y1 - y0) * s / steps);
         }
         send('touchend', ...points[points.length - 1]);
-    }""", [list(map(list, points)), steps])
+    }""",
+        [list(map(list, points)), steps],
+    )
 
 
 PIXELS = """canvas => {

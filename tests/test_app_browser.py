@@ -93,8 +93,9 @@ def test_the_web_page_draws_and_reads(app_url: str, tmp_path: Path, mnist_sample
         upload(page, pad, notes)
         expect(pad.locator(".hcr-status")).to_contain_text("Could not read notes.png", timeout=20_000)
         upload(page, pad, photo)
-        expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text(mnist_sample.classes[mnist_sample.y_test[0]],
-                                                               timeout=20_000)
+        expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text(
+            mnist_sample.classes[mnist_sample.y_test[0]], timeout=20_000
+        )
         wait_for_pixels(canvas, "dark > 0.01")  # the uploaded picture shows on the canvas
 
         draw_with_mouse(page, canvas, SEVEN)

@@ -52,7 +52,9 @@ class Jupyter:
 
 
 @pytest.fixture(scope="session", params=list(FRONTENDS))
-def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Jupyter]:
+def jupyter(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path
+) -> Iterator[Jupyter]:
     """A fresh server of one front end on a free 127.0.0.1 port, with its own home, config and a copy of notebook 09."""
     subcommand, app, path, _ = FRONTENDS[request.param]
     base = tmp_path_factory.mktemp(request.param)
@@ -62,9 +64,19 @@ def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     token, port = secrets.token_hex(16), free_port()
     env = {**jupyter_env(base, models_dir), config.QUICK_ENV: "1"}
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "jupyter", subcommand, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-               f"--{app}.expose_app_in_browser=True"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        subcommand,
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--allow-root",
+        f"--{app}.expose_app_in_browser=True",
+    ]
     with server(command, env, f"{url}/api/status?token={token}", base / "server.log"):
         yield Jupyter(request.param, url, token, f"{url}/{path}/{NOTEBOOK.name}?token={token}")
 
@@ -84,8 +96,10 @@ def _errors_in_notebook(page) -> list[str]:
 def _run_notebook(page, jupyter: Jupyter):
     """Open notebook 09, run all its cells, and return the last drawing pad on the page."""
     page.goto(jupyter.notebook_url)
-    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                           "?.status === 'idle'", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000,
+    )
     assert page.evaluate("() => window.jupyterapp.name") == FRONTENDS[jupyter.frontend][3]
     assert page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')") is not False
     assert _errors_in_notebook(page) == []
@@ -113,8 +127,10 @@ def test_draw_a_seven_and_reload(jupyter: Jupyter) -> None:
         # a reload starts a new page on the same kernel: the pad must draw its paper and strokes again
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")  # waits until saved
         page.reload()
-        page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                               "?.status === 'idle'", timeout=60_000)
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=60_000,
+        )
         canvas = page.locator(".hcr-pad .hcr-canvas").last
         expect(canvas).to_be_visible(timeout=30_000)
         wait_for_pixels(canvas, "white > 0.5 && dark > 0.03")  # paper and the seven again, after the reload

@@ -20,7 +20,10 @@ from hcr_utils.inference import Recognizer
 def trained_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
     """The MNIST recipe trained by the CLI for 4 epochs' worth of images on the shipped sample."""
     out = tmp_path_factory.mktemp("models") / "mnist_cnn.keras"
-    assert cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--images", "8000"]) == 0
+    assert (
+        cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--images", "8000"])
+        == 0
+    )
     return out
 
 
@@ -34,7 +37,9 @@ def test_train_saves_model_and_labels(trained_model: Path, capsys: pytest.Captur
 @pytest.mark.slow  # trains a model (module fixture)
 def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, capsys) -> None:
     capsys.readouterr()
-    assert cli.main(["evaluate", str(trained_model), "--dataset", "mnist", "--data-dir", str(sample_dir / "mnist")]) == 0
+    assert (
+        cli.main(["evaluate", str(trained_model), "--dataset", "mnist", "--data-dir", str(sample_dir / "mnist")]) == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])
@@ -80,8 +85,20 @@ def test_predict_bad_files_give_one_line_and_exit_1(trained_model: Path, tmp_pat
     text.write_text("this is not an image")
     blank = tmp_path / "blank.png"
     Image.new("L", (64, 64), 255).save(blank)
-    done = subprocess.run([sys.executable, "-m", "hcr_utils", "predict", str(trained_model), str(text), str(blank),
-                           str(tmp_path / "missing.png")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hcr_utils",
+            "predict",
+            str(trained_model),
+            str(text),
+            str(blank),
+            str(tmp_path / "missing.png"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     errors = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr

@@ -16,7 +16,11 @@ def served_file(file_server, sample_dir: Path) -> tuple[str, bytes, str]:
     """A real IDX file published by the test server: (url, content, sha256)."""
     content = (sample_dir / "mnist/t10k-images-idx3-ubyte.gz").read_bytes()
     (file_server.root / "t10k-images-idx3-ubyte.gz").write_bytes(content)
-    return file_server.url("t10k-images-idx3-ubyte.gz"), content, sha256_of(file_server.root / "t10k-images-idx3-ubyte.gz")
+    return (
+        file_server.url("t10k-images-idx3-ubyte.gz"),
+        content,
+        sha256_of(file_server.root / "t10k-images-idx3-ubyte.gz"),
+    )
 
 
 def test_download_writes_verified_file_and_shows_progress(tmp_path: Path, served_file) -> None:
@@ -80,5 +84,7 @@ def test_no_server_explains_offline_fallback(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(DownloadError, match=r"refused.*If this machine is offline.*f\.gz \(SHA-256 1{64}\)"):
-        download(f"http://127.0.0.1:{port}/f.gz", tmp_path / "out" / "f.gz", "1" * 64, retries=2, backoff=0, progress=None)
+        download(
+            f"http://127.0.0.1:{port}/f.gz", tmp_path / "out" / "f.gz", "1" * 64, retries=2, backoff=0, progress=None
+        )
     assert list((tmp_path / "out").iterdir()) == []

@@ -36,7 +36,15 @@ def exported(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, sample_
     paths = {}
     for quantization, extra in flags.items():
         paths[quantization] = folder / f"emnist_cnn_{quantization}.tflite"
-        argv = ["export", str(models_dir / "emnist_cnn.keras"), "--format", "litert", *extra, "--out", str(paths[quantization])]
+        argv = [
+            "export",
+            str(models_dir / "emnist_cnn.keras"),
+            "--format",
+            "litert",
+            *extra,
+            "--out",
+            str(paths[quantization]),
+        ]
         assert cli.main(argv) == 0
     return paths
 
@@ -51,8 +59,9 @@ def _agreement(recognizer: Recognizer, images: np.ndarray, reference: np.ndarray
     return float(np.mean(recognizer.probabilities(images).argmax(axis=1) == reference.argmax(axis=1)))
 
 
-def test_export_prints_one_json_line_and_writes_the_labels(exported: dict[str, Path], models_dir: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_prints_one_json_line_and_writes_the_labels(
+    exported: dict[str, Path], models_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = exported["float32"].with_name("again.tflite")
     capsys.readouterr()
     assert cli.main(["export", str(models_dir / "emnist_cnn.keras"), "--format", "litert", "--out", str(out)]) == 0
@@ -92,8 +101,9 @@ def test_int8_file_is_at_most_a_third_of_the_float_file(exported: dict[str, Path
     assert exported["int8"].stat().st_size <= exported["float32"].stat().st_size / 3
 
 
-def test_tflite_answers_through_the_same_methods(exported: dict[str, Path], emnist_recognizer: Recognizer,
-                                                 emnist_sample: Dataset, on_paper) -> None:
+def test_tflite_answers_through_the_same_methods(
+    exported: dict[str, Path], emnist_recognizer: Recognizer, emnist_sample: Dataset, on_paper
+) -> None:
     lite = Recognizer.load(exported["float32"])
     photo = on_paper(emnist_sample.x_test[0])
     assert np.array_equal(lite.prepare(photo), emnist_recognizer.prepare(photo))
@@ -104,17 +114,25 @@ def test_tflite_answers_through_the_same_methods(exported: dict[str, Path], emni
 
 
 def test_integer_inputs_and_outputs_are_quantised_by_the_reader(
-    tmp_path: Path, exported: dict[str, Path], emnist_recognizer: Recognizer, emnist_sample: Dataset,
-    keras_probabilities: np.ndarray
+    tmp_path: Path,
+    exported: dict[str, Path],
+    emnist_recognizer: Recognizer,
+    emnist_sample: Dataset,
+    keras_probabilities: np.ndarray,
 ) -> None:
     """A model exported with int8 inputs and outputs (as microcontrollers want) is fed through its scale and zero point."""
     path = tmp_path / "int8_io.tflite"
     calibration = calibration_images(emnist_sample)
     emnist_recognizer.model.export(
-        str(path), format="litert", verbose=False, optimizations=[tf.lite.Optimize.DEFAULT],
+        str(path),
+        format="litert",
+        verbose=False,
+        optimizations=[tf.lite.Optimize.DEFAULT],
         representative_dataset=lambda: ([image[None, ..., None].astype(np.float32)] for image in calibration),
         target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
-        inference_input_type=tf.int8, inference_output_type=tf.int8)
+        inference_input_type=tf.int8,
+        inference_output_type=tf.int8,
+    )
     shutil.copy(labels_path(exported["int8"]), labels_path(path))
     lite = Recognizer.load(path)
     assert lite.model.interpreter.get_input_details()[0]["dtype"] == np.int8
@@ -149,24 +167,29 @@ def test_evaluate_scores_a_tflite_like_the_keras_model(
         assert cli.main(["evaluate", str(model), "--dataset", "emnist", "--data-dir", str(sample_dir / "emnist")]) == 0
         results[model.suffix] = json.loads(capsys.readouterr().out)
     assert results[".tflite"]["n"] == 940
-    assert {key: results[".tflite"][key] for key in ("accuracy", "top3")} == \
-        {key: results[".keras"][key] for key in ("accuracy", "top3")}
+    assert {key: results[".tflite"][key] for key in ("accuracy", "top3")} == {
+        key: results[".keras"][key] for key in ("accuracy", "top3")
+    }
 
 
 def _corrupt(path: Path, float_file: Path) -> None:
     path.write_bytes(float_file.read_bytes()[: float_file.stat().st_size // 2])
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("empty", "is not a readable .tflite model"),
-    ("corrupt", "is not a readable .tflite model"),
-    ("missing", "not found: create it by running notebooks/10_export_and_deploy.ipynb"),
-    ("no labels", "labels file"),
-    ("other labels", "47 probabilities for 10 classes"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("empty", "is not a readable .tflite model"),
+        ("corrupt", "is not a readable .tflite model"),
+        ("missing", "not found: create it by running notebooks/10_export_and_deploy.ipynb"),
+        ("no labels", "labels file"),
+        ("other labels", "47 probabilities for 10 classes"),
+    ],
+)
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
-def test_bad_tflite_gives_one_line_and_exit_2(exported: dict[str, Path], models_dir: Path, tmp_path: Path,
-                                             capsys, damage: str, message: str, command: str) -> None:
+def test_bad_tflite_gives_one_line_and_exit_2(
+    exported: dict[str, Path], models_dir: Path, tmp_path: Path, capsys, damage: str, message: str, command: str
+) -> None:
     path = tmp_path / "emnist_cnn.tflite"
     if damage == "empty":
         path.write_bytes(b"")
@@ -239,7 +262,11 @@ def test_saved_model_and_onnx_read_like_keras(
     onnx_probabilities = session.run(None, {session.get_inputs()[0].name: batch})[0]
     assert np.array_equal(onnx_probabilities.argmax(axis=1), expected)
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "emnist_cnn.labels.json", "emnist_cnn.onnx", "emnist_cnn_saved_model", "emnist_cnn_saved_model.labels.json"]
+        "emnist_cnn.labels.json",
+        "emnist_cnn.onnx",
+        "emnist_cnn_saved_model",
+        "emnist_cnn_saved_model.labels.json",
+    ]
 
 
 def test_calibration_images_are_a_fixed_draw_of_training_images(emnist_sample: Dataset) -> None:

@@ -60,8 +60,11 @@ def test_top_k_reads_a_drawn_seven_in_any_format(mnist_recognizer: Recognizer) -
         assert mnist_recognizer.top_k(image)[0][0] == "7"
 
 
-@pytest.mark.parametrize("image", [np.zeros((280, 280), np.uint8), np.full((280, 280, 4), 255, np.uint8),
-                                   render_strokes([[(140, 140)]])], ids=["blank", "white-rgba", "dot"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280), np.uint8), np.full((280, 280, 4), 255, np.uint8), render_strokes([[(140, 140)]])],
+    ids=["blank", "white-rgba", "dot"],
+)
 def test_blank_pictures_raise_instead_of_guessing(mnist_recognizer: Recognizer, image: np.ndarray) -> None:
     with pytest.raises(BlankImageError):
         mnist_recognizer.top_k(image)
@@ -121,8 +124,9 @@ def test_prepare_uses_the_models_own_conversion(mnist_recognizer: Recognizer, em
     assert rows[-1] - rows[0] + 1 >= 22  # EMNIST: fills the frame less 2 px
 
 
-def test_answers_restricted_to_digits_or_letters(emnist_recognizer: Recognizer, emnist_sample: Dataset,
-                                                 mnist_recognizer: Recognizer) -> None:
+def test_answers_restricted_to_digits_or_letters(
+    emnist_recognizer: Recognizer, emnist_sample: Dataset, mnist_recognizer: Recognizer
+) -> None:
     prepared = np.stack([emnist_recognizer.prepare(image) for image in emnist_sample.x_test[:200]])
     classes = np.array(emnist_recognizer.classes)
     digits = np.char.isdigit(classes)

@@ -51,7 +51,9 @@ def test_navigation_is_current(path: Path) -> None:
 def test_contents_page_lists_every_chapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(navigation, "INDEX", tmp_path / "index.ipynb")
     navigation.write_index(CHAPTERS)
-    assert _read(tmp_path / "index.ipynb").cells[0].source == _read(PROJECT_ROOT / "notebooks/index.ipynb").cells[0].source
+    assert (
+        _read(tmp_path / "index.ipynb").cells[0].source == _read(PROJECT_ROOT / "notebooks/index.ipynb").cells[0].source
+    )
     for path in CHAPTERS:
         assert f"]({path.name})" in _read(PROJECT_ROOT / "notebooks/index.ipynb").cells[0].source
 
@@ -64,7 +66,9 @@ def test_opening(path: Path) -> None:
     assert opening.startswith(f"# {path.name[:2]} · ")
     assert "**You will learn**" in opening and navigation.runtime(notebook)
     cells = notebook.cells
-    setup = next(i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## Setup"))
+    setup = next(
+        i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## Setup")
+    )
     assert cells[setup + 1].cell_type == "code" and cells[setup + 2].cell_type == "markdown", "one setup cell"
     imports = [line for line in cells[setup + 1].source.splitlines() if line.startswith(("import ", "from "))]
     assert imports[0].startswith("from hcr_utils"), "import hcr_utils first: it starts TensorFlow quietly"

@@ -30,10 +30,28 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in SOURCES:
         copy = shutil.copytree if (CHECKOUT / name).is_dir() else shutil.copy2
         (source / name).parent.mkdir(parents=True, exist_ok=True)
-        copy(CHECKOUT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
-                                                  if (CHECKOUT / name).is_dir() else {}))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(source)], check=True, capture_output=True, text=True)
+        copy(
+            CHECKOUT / name,
+            source / name,
+            **({"ignore": shutil.ignore_patterns("__pycache__")} if (CHECKOUT / name).is_dir() else {}),
+        )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return target
 
 
@@ -57,9 +75,11 @@ def test_the_installed_package_finds_its_shipped_files_and_writes_in_the_current
     installed: Path, picture: tuple[Path, str]
 ) -> None:
     folder = picture[0].parent
-    code = ("from hcr_utils import config\nfrom hcr_utils.words import word_list\n"
-            "print(config.SHIPPED_MODELS_DIR)\nprint(config.models_dir())\nprint(config.CHECKOUT)\n"
-            "print(len(word_list('all')) > 1000, (config.SAMPLE_DIR / 'emnist').is_dir())")
+    code = (
+        "from hcr_utils import config\nfrom hcr_utils.words import word_list\n"
+        "print(config.SHIPPED_MODELS_DIR)\nprint(config.models_dir())\nprint(config.CHECKOUT)\n"
+        "print(len(word_list('all')) > 1000, (config.SAMPLE_DIR / 'emnist').is_dir())"
+    )
     done = run_installed(installed, folder, "-c", code)
     assert done.returncode == 0, done.stderr
     shipped, models, checkout, found = done.stdout.splitlines()
@@ -84,12 +104,16 @@ def test_the_installed_command_is_hcr(installed: Path, picture: tuple[Path, str]
     assert done.stdout.startswith("usage: hcr ")
 
 
-def test_recognizer_reads_a_picture_with_the_installed_shipped_model(installed: Path, picture: tuple[Path, str]) -> None:
+def test_recognizer_reads_a_picture_with_the_installed_shipped_model(
+    installed: Path, picture: tuple[Path, str]
+) -> None:
     path, char = picture
-    code = ("import numpy as np\nfrom PIL import Image\nfrom hcr_utils import runtime\nruntime.start_tensorflow()\n"
-            "from hcr_utils.inference import Recognizer, find_model\n"
-            f"recognizer = Recognizer.load(find_model('emnist_cnn'))\n"
-            f"print(recognizer.top_k(np.asarray(Image.open('{path.name}')), k=1)[0][0])")
+    code = (
+        "import numpy as np\nfrom PIL import Image\nfrom hcr_utils import runtime\nruntime.start_tensorflow()\n"
+        "from hcr_utils.inference import Recognizer, find_model\n"
+        f"recognizer = Recognizer.load(find_model('emnist_cnn'))\n"
+        f"print(recognizer.top_k(np.asarray(Image.open('{path.name}')), k=1)[0][0])"
+    )
     done = run_installed(installed, path.parent, "-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == char
@@ -98,9 +122,11 @@ def test_recognizer_reads_a_picture_with_the_installed_shipped_model(installed: 
 @pytest.mark.parametrize("model", SHIPPED, ids=lambda path: path.stem)
 def test_each_shipped_model_loads_with_plain_keras_in_a_fresh_interpreter(model: Path) -> None:
     """The one line the README shows: ``import hcr_utils.models`` registers the custom layers, then plain Keras."""
-    code = ("import hcr_utils.models, keras\n"
-            f"model = keras.saving.load_model({str(model)!r})\n"
-            "print(model.output_shape[-1])")
+    code = (
+        "import hcr_utils.models, keras\n"
+        f"model = keras.saving.load_model({str(model)!r})\n"
+        "print(model.output_shape[-1])"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=240)
     labels = read_labels(model)
     blank = 1 if labels["kind"] == "words" else 0  # a line reader's outputs are the CTC blank and the classes

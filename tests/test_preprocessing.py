@@ -82,14 +82,20 @@ def test_grey_rgb_and_transparent_rgba_give_the_same_image(mnist_sample: Dataset
 @pytest.mark.parametrize("shape", [(40, 90), (1200, 700), (28, 28)])
 def test_any_size_and_aspect(shape: tuple[int, int]) -> None:
     image = np.zeros(shape, np.uint8)
-    image[shape[0] // 4 : 3 * shape[0] // 4, shape[1] // 2 - max(1, shape[1] // 20) : shape[1] // 2 + max(1, shape[1] // 20)] = 255
+    image[
+        shape[0] // 4 : 3 * shape[0] // 4,
+        shape[1] // 2 - max(1, shape[1] // 20) : shape[1] // 2 + max(1, shape[1] // 20),
+    ] = 255
     out = prepare(image)
     assert out.shape == (28, 28)
     assert out[14, 14] > 200  # a bar reads as a centred bar
 
 
-@pytest.mark.parametrize("image", [np.zeros((280, 280), np.uint8), np.full((280, 280), 255, np.uint8),
-                                   np.full((50, 60, 3), 128, np.uint8)], ids=["black", "white", "grey"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280), np.uint8), np.full((280, 280), 255, np.uint8), np.full((50, 60, 3), 128, np.uint8)],
+    ids=["black", "white", "grey"],
+)
 def test_blank_pictures_raise_a_clear_value_error(image: np.ndarray) -> None:
     with pytest.raises(BlankImageError, match="draw a character"):
         prepare(image)
@@ -101,8 +107,11 @@ def test_a_dot_is_not_a_character() -> None:
         prepare(render_strokes([[(140, 140)]]))
 
 
-@pytest.mark.parametrize("image", [np.zeros((1, 1), np.uint8), np.zeros((28, 28, 2), np.uint8),
-                                   np.zeros((4, 4, 4, 4), np.uint8)], ids=["1x1", "2-channels", "4-d"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((1, 1), np.uint8), np.zeros((28, 28, 2), np.uint8), np.zeros((4, 4, 4, 4), np.uint8)],
+    ids=["1x1", "2-channels", "4-d"],
+)
 def test_arrays_that_are_not_images_are_refused(image: np.ndarray) -> None:
     with pytest.raises(ValueError, match="image"):
         prepare(image)
@@ -149,8 +158,9 @@ def test_decode_image_applies_exif_orientation() -> None:
     assert decode_image(buffer.getvalue()).shape == (20, 60)
 
 
-@pytest.mark.parametrize("data", [b"", b"hello, this is a text file", b"\x89PNG\r\n\x1a\n broken"],
-                         ids=["empty", "text", "truncated-png"])
+@pytest.mark.parametrize(
+    "data", [b"", b"hello, this is a text file", b"\x89PNG\r\n\x1a\n broken"], ids=["empty", "text", "truncated-png"]
+)
 def test_decode_image_refuses_non_images(data: bytes) -> None:
     with pytest.raises(UnreadableImageError, match="not a readable image"):
         decode_image(data)

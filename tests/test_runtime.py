@@ -10,8 +10,15 @@ import pytest
 
 from hcr_utils import runtime
 
-LIGHT_MODULES = ["hcr_utils", "hcr_utils.config", "hcr_utils.cli", "hcr_utils.errors", "hcr_utils.preprocessing",
-                 "hcr_utils.samples", "hcr_utils.datasets"]
+LIGHT_MODULES = [
+    "hcr_utils",
+    "hcr_utils.config",
+    "hcr_utils.cli",
+    "hcr_utils.errors",
+    "hcr_utils.preprocessing",
+    "hcr_utils.samples",
+    "hcr_utils.datasets",
+]
 
 
 @pytest.mark.slow
@@ -24,8 +31,10 @@ def test_importing_a_module_starts_no_tensorflow(module: str) -> None:
 
 @pytest.mark.slow
 def test_the_command_lines_help_starts_no_tensorflow() -> None:
-    code = ("import sys\nfrom hcr_utils import cli\ntry:\n    cli.main(['predict', '--help'])\n"
-            "except SystemExit as done:\n    print(done.code, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys\nfrom hcr_utils import cli\ntry:\n    cli.main(['predict', '--help'])\n"
+        "except SystemExit as done:\n    print(done.code, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "0 False False"
     assert "a model's name" in done.stdout
@@ -33,9 +42,11 @@ def test_the_command_lines_help_starts_no_tensorflow() -> None:
 
 @pytest.mark.slow
 def test_start_tensorflow_keeps_it_quiet() -> None:
-    code = ("from hcr_utils import runtime\nruntime.start_tensorflow()\nimport keras, numpy as np\n"
-            "keras.layers.Dense(2)(np.zeros((1, 3), 'float32'))\n"
-            "print('done')")
+    code = (
+        "from hcr_utils import runtime\nruntime.start_tensorflow()\nimport keras, numpy as np\n"
+        "keras.layers.Dense(2)(np.zeros((1, 3), 'float32'))\n"
+        "print('done')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "done"
     assert done.stderr == "", done.stderr  # no oneDNN, CUDA or absl lines
@@ -43,8 +54,12 @@ def test_start_tensorflow_keeps_it_quiet() -> None:
 
 @pytest.mark.slow
 def test_tensorflow_alone_is_noisy_so_the_test_above_can_fail() -> None:
-    done = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stderr != ""
 
 

@@ -106,8 +106,9 @@ def _append_many(path: str, label: str, count: int) -> None:
 def test_concurrent_appends_never_mix_lines(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.jsonl")
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"  # fork: no TensorFlow start-up
-    workers = [multiprocessing.get_context(method).Process(target=_append_many, args=(path, label, 40))
-               for label in "ABCD"]
+    workers = [
+        multiprocessing.get_context(method).Process(target=_append_many, args=(path, label, 40)) for label in "ABCD"
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -101,8 +101,13 @@ def test_evaluation_measures() -> None:
     assert sorted(evaluation.most_confused(5)) == [("0", "Q", 1), ("O", "0", 1)]
     assert evaluation.per_class()["recall"].tolist() == [0.5, 0.5, 1.0]
     assert set(evaluation.mistakes()) == {1, 5}
-    assert evaluation.summary("emnist") == {"dataset": "emnist", "accuracy": 0.6667, "n": 6, "seconds": 0.5,
-                                            "top3": 1.0}
+    assert evaluation.summary("emnist") == {
+        "dataset": "emnist",
+        "accuracy": 0.6667,
+        "n": 6,
+        "seconds": 0.5,
+        "top3": 1.0,
+    }
     assert "top3" not in evaluation.summary("mnist")
 
 

@@ -45,8 +45,15 @@ def stroke(pad: DrawingPad, points: list[tuple[float, float]], end: str = "mouse
 
 def upload(pad: DrawingPad, data: bytes, name: str = "photo.png") -> None:
     """Deliver a file as FileUpload does in ipywidgets 8."""
-    pad.upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
-                         "last_modified": datetime.now(UTC)},)
+    pad.upload.value = (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.now(UTC),
+        },
+    )
 
 
 def png(image: np.ndarray) -> bytes:
@@ -73,7 +80,10 @@ def test_drawing_a_seven_shows_top_3_bars_and_the_model_input(pad: DrawingPad) -
     assert len(chars) == 3
     assert len(set(chars)) == 3
     assert pad.bars.value.count('class="hcr-char"') == 3
-    assert '<span class="hcr-char" style="font:bold 28px monospace;width:28px;text-align:center">7</span>' in pad.bars.value
+    assert (
+        '<span class="hcr-char" style="font:bold 28px monospace;width:28px;text-align:center">7</span>'
+        in pad.bars.value
+    )
     assert f"{100 * pad.predictions[0][1]:5.1f}%" in pad.bars.value
     assert pad.status.value == ""
     assert np.array_equal(shown_seen_image(pad), pad.seen)
@@ -156,7 +166,9 @@ def test_a_dot_asks_for_a_bigger_character(pad: DrawingPad) -> None:
     assert "too small" in pad.status.value
 
 
-@pytest.mark.parametrize("points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)]], ids=["left-edge", "right-edge"])
+@pytest.mark.parametrize(
+    "points", [[(0, 0), (0, 140), (0, 280)], [(279, 0), (279, 279)]], ids=["left-edge", "right-edge"]
+)
 def test_strokes_at_the_very_edge_are_read(pad: DrawingPad, points: list[tuple[float, float]]) -> None:
     stroke(pad, points)
     assert len(pad.predictions) == 3
@@ -214,8 +226,9 @@ def test_missing_model_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch:
     assert "06_emnist_train.ipynb" in pad.status.value
 
 
-def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
-                                                mnist_recognizer: Recognizer) -> None:
+def test_uploading_a_photo_reads_it_and_shows_it(
+    pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable, mnist_recognizer: Recognizer
+) -> None:
     digit = mnist_sample.x_test[0]
     expected = mnist_recognizer.top_k(digit)[0][0]
     assert expected == mnist_sample.classes[mnist_sample.y_test[0]]
@@ -235,8 +248,9 @@ def test_uploading_a_photo_reads_it_and_shows_it(pad: DrawingPad, mnist_sample: 
 
 
 @pytest.mark.parametrize("size", [pytest.param((4000, 3000), marks=pytest.mark.slow), (30, 24)], ids=["huge", "small"])
-def test_huge_and_small_uploads_are_read(pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable,
-                                         size: tuple[int, int]) -> None:
+def test_huge_and_small_uploads_are_read(
+    pad: DrawingPad, mnist_sample: Dataset, on_paper: Callable, size: tuple[int, int]
+) -> None:
     upload(pad, png(on_paper(mnist_sample.x_test[1], size=size)))
     assert pad.predictions[0][0] == mnist_sample.classes[mnist_sample.y_test[1]]
     assert max(pad.picture.shape) <= 1024
@@ -250,11 +264,15 @@ def test_rgba_upload_with_transparent_paper(pad: DrawingPad, mnist_sample: Datas
     assert pad.predictions[0][0] == mnist_sample.classes[mnist_sample.y_test[1]]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"%PDF-1.4 not an image", "Could not read notes.pdf: not a readable image"),
-    (png(np.zeros((1, 1), np.uint8)), "too small to read"),
-    (png(np.full((300, 300), 255, np.uint8)), "The picture is blank: draw a character"),
-], ids=["not-an-image", "one-pixel", "blank-page"])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"%PDF-1.4 not an image", "Could not read notes.pdf: not a readable image"),
+        (png(np.zeros((1, 1), np.uint8)), "too small to read"),
+        (png(np.full((300, 300), 255, np.uint8)), "The picture is blank: draw a character"),
+    ],
+    ids=["not-an-image", "one-pixel", "blank-page"],
+)
 def test_bad_uploads_give_a_clear_message(pad: DrawingPad, data: bytes, message: str) -> None:
     stroke(pad, SEVEN)
     upload(pad, data, "notes.pdf")
@@ -339,7 +357,9 @@ def test_characters_mode_can_answer_only_digits_or_only_letters(models_dir: Path
     pad.answers.value = "letters"
     assert pad.predictions
     assert all(char.isalpha() for char, _ in pad.predictions)
-    assert abs(sum(prob for _, prob in pad.recognizer().top_k(render_strokes([ONE]), k=47, allowed="letters")) - 1) < 1e-4
+    assert (
+        abs(sum(prob for _, prob in pad.recognizer().top_k(render_strokes([ONE]), k=47, allowed="letters")) - 1) < 1e-4
+    )
     pad.answers.value = "digits"
     assert pad.predictions[0][0] == "1"
     assert all(char.isdigit() for char, _ in pad.predictions)

@@ -33,7 +33,9 @@ SEVEN = [(300, 40), (380, 40), (330, 160)]
 def pad_url(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[str]:
     """Voilà serving a one-cell notebook that shows a WordPad, on a free 127.0.0.1 port."""
     base = tmp_path_factory.mktemp("voila_words")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from hcr_utils.word_pad import WordPad\n\nWordPad()")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("from hcr_utils.word_pad import WordPad\n\nWordPad()")]
+    )
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nbformat.write(notebook, base / "words.ipynb")
     with voila(base / "words.ipynb", base, models_dir) as url:

@@ -205,12 +205,16 @@ def test_any_picture_of_a_line_reads_the_same(reader: WordReader, test_lines) ->
     assert character_error_rate([reader.read(line)], [expected]) <= 0.2
 
 
-@pytest.mark.parametrize("image, error, message", [
-    (np.full((200, 840), 255, np.uint8), BlankImageError, "blank"),
-    (np.pad(np.full((6, 6), 255, np.uint8), ((97, 97), (417, 417))), BlankImageError, "too small"),
-    (np.zeros((1, 5), np.uint8), ValueError, "too small to read"),
-    (np.zeros((20, 20, 2), np.uint8), ValueError, "expected an H×W"),
-], ids=["blank", "speck", "tiny", "not-an-image"])
+@pytest.mark.parametrize(
+    "image, error, message",
+    [
+        (np.full((200, 840), 255, np.uint8), BlankImageError, "blank"),
+        (np.pad(np.full((6, 6), 255, np.uint8), ((97, 97), (417, 417))), BlankImageError, "too small"),
+        (np.zeros((1, 5), np.uint8), ValueError, "too small to read"),
+        (np.zeros((20, 20, 2), np.uint8), ValueError, "expected an H×W"),
+    ],
+    ids=["blank", "speck", "tiny", "not-an-image"],
+)
 def test_bad_pictures_get_clear_errors(reader: WordReader, image: np.ndarray, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         reader.read(image)
@@ -236,7 +240,9 @@ def test_a_wide_line_keeps_its_resolution(emnist_sample: Dataset) -> None:
     """A 4,300-pixel-wide scan of a 40-character line reads like the line itself, not like a blurred copy."""
     maker = LineMaker(emnist_sample, "test")
     line = maker.lines([maker.random_text(np.random.default_rng(0), 40)], seed=3).images[0]
-    scan = np.asarray(Image.fromarray(255 - line).resize((line.shape[1] * 6, LINE_HEIGHT * 6), Image.Resampling.BICUBIC))
+    scan = np.asarray(
+        Image.fromarray(255 - line).resize((line.shape[1] * 6, LINE_HEIGHT * 6), Image.Resampling.BICUBIC)
+    )
     assert scan.shape[1] > 4000
     reference, seen = line_input(line).astype(float), line_input(scan).astype(float)
     width = min(reference.shape[1], seen.shape[1])
@@ -276,8 +282,9 @@ def test_the_empty_pad_asks_for_a_word(pad: WordPad) -> None:
     assert "shipped with the course" in pad.source.value
 
 
-def test_writing_a_word_reads_it_with_each_characters_probability(pad: WordPad, reader: WordReader,
-                                                                  emnist_sample: Dataset) -> None:
+def test_writing_a_word_reads_it_with_each_characters_probability(
+    pad: WordPad, reader: WordReader, emnist_sample: Dataset
+) -> None:
     word = next(word for word in word_list("held_out") if len(word) == 6)  # short enough to fit the canvas
     line = LineMaker(emnist_sample, "test", APART).word_lines([word], seed=1).images[0]
     *earlier, [(x, y)] = line_strokes(line)

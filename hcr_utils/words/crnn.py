@@ -17,8 +17,15 @@ from ..preprocessing import LINE_HEIGHT
 CHARACTER_LAYERS = ("block1_conv1", "block1_bn1", "block2_conv1", "block2_bn1", "block3_conv1", "block3_bn1")
 
 
-def build_crnn(num_classes: int, *, sequence: str = "lstm", units: int = 128, window_rank: int = 64,
-               dropout: float = 0.25, name: str = "crnn") -> keras.Model:
+def build_crnn(
+    num_classes: int,
+    *,
+    sequence: str = "lstm",
+    units: int = 128,
+    window_rank: int = 64,
+    dropout: float = 0.25,
+    name: str = "crnn",
+) -> keras.Model:
     """A CRNN: the character CNN's convolutions slid along a 28-pixel-high line, then a sequence layer.
 
     The convolutions and two poolings turn the line into a 7-row map, one column

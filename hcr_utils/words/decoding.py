@@ -30,9 +30,13 @@ def greedy_decode(probabilities: np.ndarray) -> list[tuple[int, float]]:
 
 def beam_decode(probabilities: np.ndarray, beam_width: int = 16) -> list[int]:
     """The likeliest text summed over all its alignments, by Keras' CTC beam search (class indices)."""
-    decoded, _ = keras.ops.ctc_decode(np.log(probabilities + 1e-12)[None].astype(np.float32),
-                                      np.array([len(probabilities)]), strategy="beam_search",
-                                      beam_width=beam_width, mask_index=BLANK)
+    decoded, _ = keras.ops.ctc_decode(
+        np.log(probabilities + 1e-12)[None].astype(np.float32),
+        np.array([len(probabilities)]),
+        strategy="beam_search",
+        beam_width=beam_width,
+        mask_index=BLANK,
+    )
     return [int(output) - 1 for output in np.asarray(decoded)[0, 0] if output > BLANK]
 
 
@@ -41,8 +45,9 @@ PRIOR_TAU = 0.75  # a class's frame probability is divided by (its share of trai
 BLANK_SCALE = 0.35  # ... and the blank's multiplied by this, before renormalising
 
 
-def correct_prior(probabilities: np.ndarray, prior: np.ndarray, tau: float = PRIOR_TAU,
-                  blank_scale: float = BLANK_SCALE) -> np.ndarray:
+def correct_prior(
+    probabilities: np.ndarray, prior: np.ndarray, tau: float = PRIOR_TAU, blank_scale: float = BLANK_SCALE
+) -> np.ndarray:
     """Frame probabilities (frames × (blank + classes)) with the training lines' class prior taken out, renormalised.
 
     Logit adjustment: class c's probability is divided by ``(len(prior) ×
@@ -94,8 +99,9 @@ class Lexicon:
                 fold[c + 1, LETTERS.index(char.lower()) + 1] = 1.0
         return probabilities @ fold
 
-    def decode(self, probabilities: np.ndarray, classes: Sequence[str], beam_width: int = 16,
-               prune: float = 1e-4) -> str | None:
+    def decode(
+        self, probabilities: np.ndarray, classes: Sequence[str], beam_width: int = 16, prune: float = 1e-4
+    ) -> str | None:
         """The word of the list likeliest to have made these frames (prefix beam search), or None if none fits.
 
         Each beam entry is a prefix of some word, with the log probability of
@@ -128,5 +134,7 @@ class Lexicon:
                     entry_new[1] = np.logaddexp(entry_new[1], source + logp[LETTERS.index(char) + 1])
             ranked = sorted(new.items(), key=lambda item: -np.logaddexp(*item[1]))[:beam_width]
             beams = {prefix: (b, n) for prefix, (b, n) in ranked}
-        words = [(np.logaddexp(*scores), nodes[prefix][END]) for prefix, scores in beams.items() if END in nodes[prefix]]
+        words = [
+            (np.logaddexp(*scores), nodes[prefix][END]) for prefix, scores in beams.items() if END in nodes[prefix]
+        ]
         return max(words)[1] if words else None

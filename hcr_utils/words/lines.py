@@ -123,10 +123,15 @@ class LineMaker:
         for (glyph, top), left in zip(glyphs, lefts):
             region = line[top : top + glyph.shape[0], pad + left : pad + left + glyph.shape[1]]
             np.maximum(region, glyph, out=region)
-        slant = rng.uniform(-style.slant, style.slant)  # each output pixel (x, y) reads the input at (x + slant (y - mid), y)
-        sheared = Image.fromarray(line).transform(line.shape[::-1], Image.Transform.AFFINE,
-                                                  (1, slant, -slant * LINE_HEIGHT / 2, 0, 1, 0),
-                                                  Image.Resampling.BILINEAR)
+        slant = rng.uniform(
+            -style.slant, style.slant
+        )  # each output pixel (x, y) reads the input at (x + slant (y - mid), y)
+        sheared = Image.fromarray(line).transform(
+            line.shape[::-1],
+            Image.Transform.AFFINE,
+            (1, slant, -slant * LINE_HEIGHT / 2, 0, 1, 0),
+            Image.Resampling.BILINEAR,
+        )
         return pad_width(trim(np.asarray(sheared))), sources
 
     def lines(self, texts: Sequence[np.ndarray], seed: int = config.SEED) -> Lines:

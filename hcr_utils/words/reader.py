@@ -32,8 +32,9 @@ class LineReading:
 def save_reader(model: keras.Model, path: Path | str, classes: Sequence[str], dataset: str = "emnist") -> Path:
     """Save a CRNN as ``NAME.keras`` with its labels file: ``"kind": "words"``, the dataset whose characters
     wrote its training lines, its classes and its frames' geometry (line height, stride, blank)."""
-    return save_model(model, path, dataset, classes, kind=READER_KIND, line_height=LINE_HEIGHT, stride=STRIDE,
-                      blank=BLANK)
+    return save_model(
+        model, path, dataset, classes, kind=READER_KIND, line_height=LINE_HEIGHT, stride=STRIDE, blank=BLANK
+    )
 
 
 def is_word_model(path: Path | str) -> bool:

@@ -47,8 +47,9 @@ class LineBatches(keras.utils.PyDataset):
     the same on every run with the same seed.
     """
 
-    def __init__(self, maker: LineMaker, words: Sequence[str], recipe: WordRecipe, seed: int = config.SEED,
-                 **kwargs) -> None:
+    def __init__(
+        self, maker: LineMaker, words: Sequence[str], recipe: WordRecipe, seed: int = config.SEED, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.maker, self.recipe, self.seed, self.part = maker, recipe, seed, 0
         self._words_by_length: dict[int, list[str]] = {}
@@ -82,13 +83,20 @@ class LineBatches(keras.utils.PyDataset):
 def compile_crnn(model: keras.Model, recipe: WordRecipe, steps: int) -> keras.Model:
     """AdamW with warm-up + cosine decay (``training.learning_rate_schedule``), clipped gradients, and the CTC loss."""
     schedule = learning_rate_schedule(recipe.learning_rate, steps, recipe.warmup_share)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4, global_clipnorm=5.0),
-                  loss=keras.losses.CTC())
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4, global_clipnorm=5.0), loss=keras.losses.CTC()
+    )
     return model
 
 
-def train_crnn(data: Dataset, recipe: WordRecipe = WORD_RECIPE, *, words: Sequence[str] | None = None,
-               characters: keras.Model | None = None, verbose: int | str = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+def train_crnn(
+    data: Dataset,
+    recipe: WordRecipe = WORD_RECIPE,
+    *,
+    words: Sequence[str] | None = None,
+    characters: keras.Model | None = None,
+    verbose: int | str = "auto",
+) -> tuple[keras.Model, keras.callbacks.History]:
     """Build and train the recipe's CRNN on lines written with ``data``'s training images only.
 
     ``words``: the words its lines may write (default: the shipped training
@@ -110,8 +118,9 @@ def train_crnn(data: Dataset, recipe: WordRecipe = WORD_RECIPE, *, words: Sequen
     return model, history
 
 
-def training_prior(classes: Sequence[str], recipe: WordRecipe = WORD_RECIPE,
-                   words: Sequence[str] | None = None) -> np.ndarray:
+def training_prior(
+    classes: Sequence[str], recipe: WordRecipe = WORD_RECIPE, words: Sequence[str] | None = None
+) -> np.ndarray:
     """Each class's share of the characters that ``recipe``'s training lines write (see :meth:`LineBatches.texts`).
 
     Lines hold 1 to ``max_length`` characters, every length equally often; a
