@@ -43,7 +43,7 @@ test: env chromium
 	HCR_QUICK=1 $(VENV)/bin/pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 test-fast: env
-	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser" -p no:cacheprovider
+	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser and not slow" -p no:cacheprovider
 
 # Accuracy, time and latency targets on the development data (DEV_DATA holds mnist-dev/ and emnist-dev/).
 DEV_DATA ?= ../shared/data

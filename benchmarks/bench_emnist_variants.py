@@ -21,8 +21,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from bench_inference import fidelity
+
 from hcr_utils.config import SEED
 from hcr_utils.datasets import load_emnist
 from hcr_utils.evaluation import evaluate, predict_probabilities
@@ -44,9 +44,12 @@ def main() -> None:
     parser.add_argument("--train-subset", type=int, help="train on this many random images only")
     parser.add_argument("--out-dir", type=Path, help="save each variant's model here as NAME.keras")
     parser.add_argument("--canvas", type=int, default=0, help="also read this many test images redrawn on the pad")
-    parser.add_argument("--validation", action="store_true",
-                        help="hold a stratified tenth of the training images out and score on it, never on the test "
-                             "set: for choosing between variants")
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="hold a stratified tenth of the training images out and score on it, never on the test "
+        "set: for choosing between variants",
+    )
     args = parser.parse_args()
     data = load_emnist("balanced", args.data / "emnist-dev")
     if args.validation:
@@ -63,15 +66,35 @@ def main() -> None:
         model, history = train_recipe(data, recipe, verbose=0)
         scored = evaluate(model, data)
         tta = predict_probabilities(model, data.x_test, augmented_copies=6).argmax(axis=1)
-        print(json.dumps({"variant": name, "scored_on": "validation" if args.validation else "test",
-                          "train_n": len(data.x_train), "epochs": len(history.history["loss"]),
-                          "accuracy": round(scored.accuracy, 4), "top3": round(scored.top_k(3), 4),
-                          "balanced_accuracy": round(float(np.mean(scored.per_class()["recall"])), 4),
-                          "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
-                          "train_seconds": round(history.history["seconds"][0]),
-                          "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
-                          **({"canvas": fidelity(Recognizer(model, "emnist", data.classes), data.x_test[pick],
-                                                 data.y_test[pick], drawings)} if drawings else {})}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "variant": name,
+                    "scored_on": "validation" if args.validation else "test",
+                    "train_n": len(data.x_train),
+                    "epochs": len(history.history["loss"]),
+                    "accuracy": round(scored.accuracy, 4),
+                    "top3": round(scored.top_k(3), 4),
+                    "balanced_accuracy": round(float(np.mean(scored.per_class()["recall"])), 4),
+                    "tta_accuracy": round(float(np.mean(tta == data.y_test)), 4),
+                    "train_seconds": round(history.history["seconds"][0]),
+                    "per_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
+                    **(
+                        {
+                            "canvas": fidelity(
+                                Recognizer(model, "emnist", data.classes),
+                                data.x_test[pick],
+                                data.y_test[pick],
+                                drawings,
+                            )
+                        }
+                        if drawings
+                        else {}
+                    ),
+                }
+            ),
+            flush=True,
+        )
         if args.out_dir:
             save_model(model, args.out_dir / f"{name.replace(' ', '_')}.keras", "emnist", data.classes)
 

@@ -21,13 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnxruntime  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from hcr_utils.datasets import load  # first: importing hcr_utils starts TensorFlow without its log lines
 from hcr_utils.export import calibration_images, export_onnx, export_tflite, latency_ms, size_bytes
 from hcr_utils.inference import Recognizer
-
-import onnxruntime  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 SIZE_RATIO_TARGET = 1 / 3  # int8 file at most this share of the float32 file
 ACCURACY_TARGET_POINTS = 0.5  # int8 accuracy within this many points of Keras
@@ -67,28 +66,41 @@ def main() -> None:
         runners["onnx (onnxruntime)"] = (onnx_path, _onnx_runner(onnx_path))
 
         reference = keras_model.probabilities(images).argmax(axis=1)
-        print(f"{args.model} on the first {len(labels)} test images of {args.data_dir}, "
-              f"{datetime.date.today().isoformat()}")
+        print(
+            f"{args.model} on the first {len(labels)} test images of {args.data_dir}, "
+            f"{datetime.date.today().isoformat()}"
+        )
         print(f"{'format':<24} {'size (MB)':>9} {'accuracy':>9} {'agreement':>10} {'p50 (ms)':>9} {'p95 (ms)':>9}")
         rows = {}
         for name, (path, run) in runners.items():
             predictions = np.concatenate([run(batch[i : i + 500]) for i in range(0, len(batch), 500)]).argmax(axis=1)
             p50, p95 = latency_ms(run, images, args.repeats)
-            rows[name] = {"size": size_bytes(path), "accuracy": float(np.mean(predictions == labels)),
-                          "agreement": float(np.mean(predictions == reference)), "p50": p50, "p95": p95}
+            rows[name] = {
+                "size": size_bytes(path),
+                "accuracy": float(np.mean(predictions == labels)),
+                "agreement": float(np.mean(predictions == reference)),
+                "p50": p50,
+                "p95": p95,
+            }
             row = rows[name]
-            print(f"{name:<24} {row['size'] / 1e6:>9.2f} {row['accuracy']:>9.2%} {row['agreement']:>10.2%} "
-                  f"{p50:>9.3f} {p95:>9.3f}")
+            print(
+                f"{name:<24} {row['size'] / 1e6:>9.2f} {row['accuracy']:>9.2%} {row['agreement']:>10.2%} "
+                f"{p50:>9.3f} {p95:>9.3f}"
+            )
 
     keras_row, float_row, int8_row = rows["keras (traced call)"], rows["litert float32"], rows["litert int8"]
     ratio = int8_row["size"] / float_row["size"]
     drop = 100 * (keras_row["accuracy"] - int8_row["accuracy"])
     targets = [
         (f"int8 file <= 1/3 of float32: {ratio:.3f} of it", ratio <= SIZE_RATIO_TARGET),
-        (f"int8 accuracy within {ACCURACY_TARGET_POINTS} points of Keras: {-drop:+.2f} points",
-         abs(drop) <= ACCURACY_TARGET_POINTS),
-        (f"int8 faster per image than Keras: p50 {int8_row['p50']:.3f} vs {keras_row['p50']:.3f} ms",
-         int8_row["p50"] < keras_row["p50"]),
+        (
+            f"int8 accuracy within {ACCURACY_TARGET_POINTS} points of Keras: {-drop:+.2f} points",
+            abs(drop) <= ACCURACY_TARGET_POINTS,
+        ),
+        (
+            f"int8 faster per image than Keras: p50 {int8_row['p50']:.3f} vs {keras_row['p50']:.3f} ms",
+            int8_row["p50"] < keras_row["p50"],
+        ),
     ]
     for text, met in targets:
         print(f"target: {text}: {'met' if met else 'NOT met'}")

@@ -26,11 +26,9 @@ import numpy as np
 from hcr_utils import config
 from hcr_utils.datasets import load
 from hcr_utils.evaluation import top_k_accuracy
+from hcr_utils.export import percentiles_ms
 from hcr_utils.inference import ALLOWED, Recognizer
-from hcr_utils.strokes import redraw
-from hcr_utils.widget import BRUSH_WIDTH, SIZE
-
-from latency import percentiles_ms  # benchmarks/latency.py
+from hcr_utils.strokes import BRUSH_WIDTH, SIZE, redraw
 
 LATENCY_TARGET_MS = 15.0
 FIDELITY_TARGET_POINTS = 2.0
@@ -49,22 +47,33 @@ def fidelity(recognizer: Recognizer, images: np.ndarray, labels: np.ndarray, dra
     canvas = np.array([guesses[0] for guesses in canvas_guesses]) == classes[labels]
     canvas_top3 = np.array([truth in guesses for truth, guesses in zip(classes[labels], canvas_guesses)])
     gap = 100 * (original.mean() - canvas.mean())
-    return {"benchmark": "canvas_fidelity", "dataset": recognizer.dataset, "n": len(labels),
-            "accuracy_original": round(float(original.mean()), 4),
-            "accuracy_original_top_k": round(float(through_top_k.mean()), 4),
-            "accuracy_canvas": round(float(canvas.mean()), 4),
-            "top3_original": round(top_k_accuracy(probabilities, labels, k=3), 4),
-            "top3_canvas": round(float(canvas_top3.mean()), 4),
-            "gap_points": round(float(gap), 2), "target_points": FIDELITY_TARGET_POINTS,
-            "met": bool(gap <= FIDELITY_TARGET_POINTS)}
+    return {
+        "benchmark": "canvas_fidelity",
+        "dataset": recognizer.dataset,
+        "n": len(labels),
+        "accuracy_original": round(float(original.mean()), 4),
+        "accuracy_original_top_k": round(float(through_top_k.mean()), 4),
+        "accuracy_canvas": round(float(canvas.mean()), 4),
+        "top3_original": round(top_k_accuracy(probabilities, labels, k=3), 4),
+        "top3_canvas": round(float(canvas_top3.mean()), 4),
+        "gap_points": round(float(gap), 2),
+        "target_points": FIDELITY_TARGET_POINTS,
+        "met": bool(gap <= FIDELITY_TARGET_POINTS),
+    }
 
 
 def latency(recognizer: Recognizer, drawings: list[np.ndarray], repeats: int) -> dict:
     """p50/p95 milliseconds of one ``top_k`` call on a 280×280 drawing, preprocessing included."""
     p50, p95 = percentiles_ms(recognizer.read, drawings, repeats, warmup=20)
-    return {"benchmark": "latency", "repeats": repeats, "image": f"{SIZE}x{SIZE}", "p50_ms": round(float(p50), 2),
-            "p95_ms": round(float(p95), 2), "target_p95_ms": LATENCY_TARGET_MS,
-            "met": bool(p95 <= LATENCY_TARGET_MS)}
+    return {
+        "benchmark": "latency",
+        "repeats": repeats,
+        "image": f"{SIZE}x{SIZE}",
+        "p50_ms": round(float(p50), 2),
+        "p95_ms": round(float(p95), 2),
+        "target_p95_ms": LATENCY_TARGET_MS,
+        "met": bool(p95 <= LATENCY_TARGET_MS),
+    }
 
 
 def restricted(recognizer: Recognizer, labels: np.ndarray, drawings: list[np.ndarray]) -> dict:
@@ -96,8 +105,17 @@ def main() -> None:
     images, labels = data.x_test[pick], data.y_test[pick]
     start = time.perf_counter()
     drawings = [redraw(image, args.brush_width) for image in images]
-    print(json.dumps({"benchmark": "redraw", "n": len(drawings), "brush_width": args.brush_width,
-                      "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "redraw",
+                "n": len(drawings),
+                "brush_width": args.brush_width,
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+        ),
+        flush=True,
+    )
     print(json.dumps(latency(recognizer, drawings, args.repeats)), flush=True)
     print(json.dumps(fidelity(recognizer, images, labels, drawings)), flush=True)
     if recognizer.dataset == "emnist":

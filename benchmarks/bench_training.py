@@ -35,9 +35,16 @@ def bench(dataset: str, data_root: Path, out_dir: Path) -> dict:
     scored = run_json("evaluate", str(model), "--dataset", dataset, "--data-dir", str(data_dir))
     target = TARGETS[dataset]
     met = trained["seconds"] <= target["seconds"] and all(scored[k] >= v for k, v in target.items() if k != "seconds")
-    return {"dataset": dataset, "train_n": trained["n"], "epochs": trained["epochs"],
-            "train_seconds": trained["seconds"], **{k: scored[k] for k in ("accuracy", "top3", "n") if k in scored},
-            "targets": target, "met": met, "model": str(model)}
+    return {
+        "dataset": dataset,
+        "train_n": trained["n"],
+        "epochs": trained["epochs"],
+        "train_seconds": trained["seconds"],
+        **{k: scored[k] for k in ("accuracy", "top3", "n") if k in scored},
+        "targets": target,
+        "met": met,
+        "model": str(model),
+    }
 
 
 def main() -> None:

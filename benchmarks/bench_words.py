@@ -27,16 +27,28 @@ import time
 from pathlib import Path
 
 import numpy as np
+from drawings import line_strokes  # benchmarks/drawings.py
 
 from hcr_utils import config
 from hcr_utils.datasets import load_emnist
+from hcr_utils.export import percentiles_ms
 from hcr_utils.inference import Recognizer, find_model
-from hcr_utils.widget import render_strokes
-from hcr_utils.word_pad import BRUSH_WIDTH, HEIGHT, WIDTH, line_strokes
-from hcr_utils.words import (WORD_RECIPE, Lexicon, LineMaker, WordReader, character_error_rate, confusions,
-                             greedy_decode, labels_text, read_by_segments, save_reader, train_crnn, word_list)
-
-from latency import percentiles_ms  # benchmarks/latency.py
+from hcr_utils.strokes import render_strokes
+from hcr_utils.word_pad import BRUSH_WIDTH, HEIGHT, WIDTH
+from hcr_utils.words import (
+    WORD_RECIPE,
+    Lexicon,
+    LineMaker,
+    WordReader,
+    character_error_rate,
+    confusions,
+    greedy_decode,
+    labels_text,
+    read_by_segments,
+    save_reader,
+    train_crnn,
+    word_list,
+)
 
 CER_TO_CHARACTERS = 1.2
 CER_TO_SEGMENTS = 0.5
@@ -62,16 +74,24 @@ def random_lines(reader: WordReader, characters: Recognizer, maker: LineMaker, c
     alone = float(np.mean(characters.probabilities(maker.images[sources]).argmax(axis=1) != labels))
     cer, segment_cer = character_error_rate(truths, read), character_error_rate(truths, segmented)
     plain_cer = character_error_rate(truths, plain)
-    return {"benchmark": "random_lines", "lines": count, "characters": int(len(labels)),
-            "cer": rounded(cer), "line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, read)])),
-            "greedy_cer": rounded(plain_cer), "greedy_line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, plain)])),
-            "character_model_error": rounded(alone), "segment_cer": rounded(segment_cer),
-            "segment_line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, segmented)])),
-            "cer_to_character_error": rounded(cer / alone), "greedy_cer_to_character_error": rounded(plain_cer / alone),
-            "cer_to_segment_cer": rounded(cer / segment_cer),
-            "ms_per_line_batched": rounded(1000 * seconds / count),
-            "top_confusions": [f"{t or '-'}>{r or '-'} {n}" for (t, r), n in confusions(truths, read).most_common(8)],
-            "met": bool(cer <= CER_TO_CHARACTERS * alone and cer <= CER_TO_SEGMENTS * segment_cer)}
+    return {
+        "benchmark": "random_lines",
+        "lines": count,
+        "characters": int(len(labels)),
+        "cer": rounded(cer),
+        "line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, read)])),
+        "greedy_cer": rounded(plain_cer),
+        "greedy_line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, plain)])),
+        "character_model_error": rounded(alone),
+        "segment_cer": rounded(segment_cer),
+        "segment_line_accuracy": rounded(np.mean([t == r for t, r in zip(truths, segmented)])),
+        "cer_to_character_error": rounded(cer / alone),
+        "greedy_cer_to_character_error": rounded(plain_cer / alone),
+        "cer_to_segment_cer": rounded(cer / segment_cer),
+        "ms_per_line_batched": rounded(1000 * seconds / count),
+        "top_confusions": [f"{t or '-'}>{r or '-'} {n}" for (t, r), n in confusions(truths, read).most_common(8)],
+        "met": bool(cer <= CER_TO_CHARACTERS * alone and cer <= CER_TO_SEGMENTS * segment_cer),
+    }
 
 
 def words(reader: WordReader, characters: Recognizer, maker: LineMaker) -> dict:
@@ -92,13 +112,21 @@ def words(reader: WordReader, characters: Recognizer, maker: LineMaker) -> dict:
         return rounded(np.mean([w == r for w, r in zip(held_out, read)]))
 
     lexicon_accuracy = accuracy(constrained)
-    return {"benchmark": "words", "words": len(held_out), "lexicon_words": len(word_list("all")),
-            "lexicon_word_accuracy": lexicon_accuracy, "lexicon_cer": rounded(character_error_rate(held_out, constrained)),
-            "lexicon_ms_per_word": rounded(lexicon_ms), "lexicon_word_accuracy_plain": accuracy(uncorrected),
-            "greedy_word_accuracy": accuracy(plain), "greedy_cer": rounded(character_error_rate(held_out, plain)),
-            "segment_word_accuracy": accuracy(segmented),
-            "segment_cer": rounded(character_error_rate(held_out, segmented)),
-            "target_word_accuracy": WORD_ACCURACY, "met": bool(lexicon_accuracy >= WORD_ACCURACY)}
+    return {
+        "benchmark": "words",
+        "words": len(held_out),
+        "lexicon_words": len(word_list("all")),
+        "lexicon_word_accuracy": lexicon_accuracy,
+        "lexicon_cer": rounded(character_error_rate(held_out, constrained)),
+        "lexicon_ms_per_word": rounded(lexicon_ms),
+        "lexicon_word_accuracy_plain": accuracy(uncorrected),
+        "greedy_word_accuracy": accuracy(plain),
+        "greedy_cer": rounded(character_error_rate(held_out, plain)),
+        "segment_word_accuracy": accuracy(segmented),
+        "segment_cer": rounded(character_error_rate(held_out, segmented)),
+        "target_word_accuracy": WORD_ACCURACY,
+        "met": bool(lexicon_accuracy >= WORD_ACCURACY),
+    }
 
 
 def latency(reader: WordReader, maker: LineMaker, count: int, repeats: int) -> dict:
@@ -106,8 +134,15 @@ def latency(reader: WordReader, maker: LineMaker, count: int, repeats: int) -> d
     lines = maker.word_lines(word_list("held_out")[:count], seed=config.SEED)
     drawings = [render_strokes(line_strokes(line), (WIDTH, HEIGHT), BRUSH_WIDTH) for line in lines.images]
     p50, p95 = percentiles_ms(reader.read, drawings, repeats, warmup=10)
-    return {"benchmark": "latency", "image": f"{WIDTH}x{HEIGHT}", "repeats": repeats, "p50_ms": rounded(p50),
-            "p95_ms": rounded(p95), "target_p95_ms": LATENCY_P95_MS, "met": bool(p95 <= LATENCY_P95_MS)}
+    return {
+        "benchmark": "latency",
+        "image": f"{WIDTH}x{HEIGHT}",
+        "repeats": repeats,
+        "p50_ms": rounded(p50),
+        "p95_ms": rounded(p95),
+        "target_p95_ms": LATENCY_P95_MS,
+        "met": bool(p95 <= LATENCY_P95_MS),
+    }
 
 
 def main() -> None:
@@ -129,14 +164,36 @@ def main() -> None:
         model, history = train_crnn(data, WORD_RECIPE, characters=characters.model, verbose=2)
         seconds = history.history["seconds"][0]
         model_path = save_reader(model, args.train, data.classes)
-        print(json.dumps({"benchmark": "training", "lines": WORD_RECIPE.lines, "train_images": len(data.y_train),
-                          "seconds": round(seconds, 1), "load_before": [round(x, 2) for x in load],
-                          "load_after": [round(x, 2) for x in os.getloadavg()], "loss": history.history["loss"],
-                          "target_s": TRAINING_S, "met": bool(seconds <= TRAINING_S)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "benchmark": "training",
+                    "lines": WORD_RECIPE.lines,
+                    "train_images": len(data.y_train),
+                    "seconds": round(seconds, 1),
+                    "load_before": [round(x, 2) for x in load],
+                    "load_after": [round(x, 2) for x in os.getloadavg()],
+                    "loss": history.history["loss"],
+                    "target_s": TRAINING_S,
+                    "met": bool(seconds <= TRAINING_S),
+                }
+            ),
+            flush=True,
+        )
     reader = WordReader.load(model_path)
     maker = LineMaker(data, "test")
-    print(json.dumps({"benchmark": "model", "path": str(model_path), "bytes": model_path.stat().st_size,
-                      "test_images": len(data.y_test), "load": [round(x, 2) for x in os.getloadavg()]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "model",
+                "path": str(model_path),
+                "bytes": model_path.stat().st_size,
+                "test_images": len(data.y_test),
+                "load": [round(x, 2) for x in os.getloadavg()],
+            }
+        ),
+        flush=True,
+    )
     print(json.dumps(latency(reader, maker, 200, args.repeats)), flush=True)
     print(json.dumps(random_lines(reader, characters, maker, args.lines)), flush=True)
     print(json.dumps(words(reader, characters, maker)), flush=True)

@@ -21,8 +21,7 @@ from hcr_utils.datasets import emnist_files, load_emnist, mnist_files, stratifie
 from hcr_utils.idx import read_idx, read_images_and_labels, write_idx
 from hcr_utils.preprocessing import prepare
 from hcr_utils.samples import Sample, append_sample
-from hcr_utils.strokes import centre_line_strokes
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import centre_line_strokes, render_strokes
 
 BYMERGE_SAMPLE = 20_000  # labels in the sample's ByMerge training-label file
 PAD_DRAWINGS = SAMPLE_DIR / "pad_drawings.jsonl"

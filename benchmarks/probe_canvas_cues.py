@@ -58,14 +58,21 @@ def main() -> None:
     picked = {char: data.x_test[data.y_test == recognizer.classes.index(char)][: args.n] for char in CLASSES}
     conditions = {
         "original": lambda image: image,
-        f"original, blur sigma {BLUR_SIGMA}": lambda image: ndimage.gaussian_filter(image.astype(np.float32),
-                                                                                    BLUR_SIGMA),
-        **{f"redrawn, brush {width} px": (lambda image, w=width: recognizer.prepare(redraw(image, w)))
-           for width in BRUSH_WIDTHS},
+        f"original, blur sigma {BLUR_SIGMA}": lambda image: ndimage.gaussian_filter(
+            image.astype(np.float32), BLUR_SIGMA
+        ),
+        **{
+            f"redrawn, brush {width} px": (lambda image, w=width: recognizer.prepare(redraw(image, w)))
+            for width in BRUSH_WIDTHS
+        },
     }
     for name, convert in conditions.items():
-        accuracy = {char: class_accuracy(recognizer, np.array([convert(image) for image in images]),
-                                         recognizer.classes.index(char)) for char, images in picked.items()}
+        accuracy = {
+            char: class_accuracy(
+                recognizer, np.array([convert(image) for image in images]), recognizer.classes.index(char)
+            )
+            for char, images in picked.items()
+        }
         print(json.dumps({"condition": name, "n_per_class": args.n, "accuracy": accuracy}), flush=True)
     print(json.dumps({"cues_of_originals": {char: stroke_cues(images) for char, images in picked.items()}}))
 

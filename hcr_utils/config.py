@@ -3,18 +3,48 @@
 Every notebook, test and command reads its folders and settings from here, so
 changing where data lives (``HCR_DATA_DIR``) or turning on the quick mode
 (``HCR_QUICK=1``) needs no edit anywhere else.
+
+Two kinds of folders:
+
+* what ships with the course (the trained models, the word list, the small
+  data sample) is read from the checkout's ``saved_models/``, ``data/words/`` and
+  ``data/sample/``, or, once installed with ``pip install``, from the package's
+  own data (``hcr_utils/_shipped/``, same layout); it is never written;
+* what you make (your models, downloads, figures, your handwriting) goes to the
+  course folder: the checkout when the package runs from one, else the current
+  folder. ``HCR_MODELS_DIR``, ``HCR_DATA_DIR`` and ``HCR_OUTPUTS_DIR`` choose other folders.
 """
 
 from __future__ import annotations
 
 import os
 import random
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _checkout() -> Path | None:
+    """The course checkout this package runs from, or None when it is installed (e.g. in site-packages)."""
+    root = _PACKAGE.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "saved_models").is_dir() else None
+
+
+CHECKOUT = _checkout()
+PROJECT_ROOT = CHECKOUT or Path.cwd()  # the course folder: what you make is written under it
+
+
+def _shipped(folder: str) -> Path:
+    """A shipped folder: ``folder`` of the checkout, or the same folder in the installed package's data."""
+    return CHECKOUT / folder if CHECKOUT else Path(str(resources.files(__package__) / "_shipped" / folder))
+
+
+SHIPPED_MODELS_DIR = _shipped("saved_models")  # the trained models that ship with the course (read only)
+WORDS_DIR = _shipped("data/words")  # the shipped English word lists
+SAMPLE_DIR = _shipped("data/sample")  # the small MNIST/EMNIST sample for quick mode and the tests
 SEED = 42
 
 QUICK_ENV = "HCR_QUICK"
@@ -50,11 +80,11 @@ def data_root() -> Path:
 
 
 def models_dir() -> Path:
-    """Where the models you train are saved: ``my_models/`` (git-ignored).
+    """Where the models you train are saved: ``my_models/`` in the course folder (git-ignored).
 
     ``HCR_MODELS_DIR`` wins; quick mode uses ``my_models/quick`` so that a test
     run never overwrites a model you trained in full. The models shipped with
-    the course live apart, in ``saved_models/``, and are never written.
+    the course live apart (:data:`SHIPPED_MODELS_DIR`) and are never written.
     """
     if os.environ.get(MODELS_DIR_ENV):
         return Path(os.environ[MODELS_DIR_ENV]).expanduser()

@@ -72,8 +72,13 @@ class Dataset:
             raise ValueError(f"a validation set of {count} images cannot be held out of {len(self.y_train)}")
         held = np.zeros(len(self.y_train), bool)
         held[stratified_indices(self.y_train, count, seed)] = True
-        return replace(self, x_train=self.x_train[~held], y_train=self.y_train[~held],
-                       x_val=self.x_train[held], y_val=self.y_train[held])
+        return replace(
+            self,
+            x_train=self.x_train[~held],
+            y_train=self.y_train[~held],
+            x_val=self.x_train[held],
+            y_val=self.y_train[held],
+        )
 
     def subset(self, size: int, seed: int = config.SEED) -> Dataset:
         """At most ``size`` training images, stratified; the validation and test sets are kept."""
@@ -219,7 +224,9 @@ def _ensure_emnist(folder: Path, names: list[str]) -> None:
         fetch_emnist(folder, names)
 
 
-def load_emnist_labels(split: str, part: str = "train", data_dir: Path | str | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+def load_emnist_labels(
+    split: str, part: str = "train", data_dir: Path | str | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Only the labels (and class characters) of one part of an EMNIST split, e.g. ByMerge's 698k training labels.
 
     Reading a label file is instant, while the split's images would take

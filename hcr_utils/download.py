@@ -15,10 +15,12 @@ import urllib.request
 from pathlib import Path
 from typing import TextIO
 
+from .errors import HcrError
+
 CHUNK = 1 << 16
 
 
-class DownloadError(RuntimeError):
+class DownloadError(HcrError, RuntimeError):
     """A file could not be fetched; the message says where to place it by hand."""
 
 

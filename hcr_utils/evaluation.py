@@ -12,41 +12,31 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .datasets import Dataset
 
 
-def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """N×28×28 images moved by (dy, dx) pixels; what moves in is background (0)."""
-    out = np.zeros_like(images)
-    height, width = images.shape[1:3]
-    out[:, max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = \
-        images[:, max(-dy, 0) : height + min(-dy, 0), max(-dx, 0) : width + min(-dx, 0)]
-    return out
-
-
-SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # the image, and moved one pixel up, down, left and right
-
-
 def predict_probabilities(
-    model: keras.Model, images: np.ndarray, *, augmented_copies: int = 0, shift_views: bool = False,
+    model: keras.Model,
+    images: np.ndarray,
+    *,
+    augmented_copies: int = 0,
     batch_size: int = 1024,
 ) -> np.ndarray:
     """Class probabilities for N×28×28 uint8 images, in batches.
 
-    Test-time augmentation averages the probabilities over several views of
-    each image: with ``shift_views``, the image moved by one pixel in each
-    direction (``SHIFTS``; no flips: a mirrored b is a d); with
-    ``augmented_copies`` > 0, that many copies passed through the model's own
-    ``augmentation`` layer in training mode.
+    Test-time augmentation: with ``augmented_copies`` > 0 the probabilities are
+    averaged over the image and that many copies passed through the model's
+    own ``augmentation`` layer in training mode.
     """
+
     def predict(batch: np.ndarray) -> np.ndarray:
         return model.predict(np.asarray(batch, dtype=np.float32)[..., None], batch_size=batch_size, verbose=0)
 
-    views = [shifted(images, dy, dx) for dy, dx in SHIFTS] if shift_views else [images]
-    probabilities = np.mean([predict(view) for view in views], axis=0)
+    probabilities = predict(images)
     if augmented_copies:
         augment = model.get_layer("augmentation")
         batch = np.asarray(images, dtype=np.float32)[..., None]
         for _ in range(augmented_copies):
-            copies = np.concatenate([augment(batch[i : i + batch_size], training=True).numpy()
-                                     for i in range(0, len(batch), batch_size)])
+            copies = np.concatenate(
+                [augment(batch[i : i + batch_size], training=True).numpy() for i in range(0, len(batch), batch_size)]
+            )
             probabilities += predict(copies[..., 0])
         probabilities /= augmented_copies + 1
     return probabilities
@@ -128,7 +118,7 @@ class Evaluation:
         return wrong[order]
 
     def summary(self, dataset: str) -> dict[str, float | int | str]:
-        """The JSON line of ``python -m hcr_utils evaluate``."""
+        """The JSON line of ``hcr evaluate``."""
         result: dict[str, float | int | str] = {
             "dataset": dataset,
             "accuracy": round(self.accuracy, 4),

@@ -32,8 +32,9 @@ import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -41,6 +42,7 @@ import tensorflow as tf
 
 from . import config
 from .datasets import Dataset
+from .errors import HcrError
 from .inference import Recognizer, labels_json, labels_path
 from .preprocessing import INK_THRESHOLD, MIN_EXTENT
 from .rejection import MAX_ASPECT, MAX_SOLID, MIN_TOP3, SOLID_DEPTH, Features, unreadable
@@ -52,7 +54,7 @@ WARM_UP_CALLS = 20
 WEB_INPUT = tf.TensorSpec((1, 28, 28, 1), tf.float32)  # LiteRT.js refuses a dynamic batch dimension
 
 
-class ExportError(OSError):
+class ExportError(HcrError, OSError):
     """The export cannot be written where it was asked to go."""
 
 
@@ -77,8 +79,11 @@ def _converter_options(quantization: str, calibration: np.ndarray | None) -> dic
         for image in calibration:
             yield [np.asarray(image, np.float32).reshape(1, 28, 28, 1)]
 
-    return {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset,
-            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}}
+    return {
+        "optimizations": [tf.lite.Optimize.DEFAULT],
+        "representative_dataset": representative_dataset,
+        "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+    }
 
 
 def _writable_folder(folder: Path) -> None:
@@ -130,8 +135,9 @@ def _export(recognizer: Recognizer, out: Path | str, export_format: str, **optio
     return out
 
 
-def export_tflite(recognizer: Recognizer, out: Path | str, quantization: str = "float32",
-                  calibration: np.ndarray | None = None) -> Path:
+def export_tflite(
+    recognizer: Recognizer, out: Path | str, quantization: str = "float32", calibration: np.ndarray | None = None
+) -> Path:
     """Write a LiteRT ``.tflite`` file of ``recognizer``'s model in one of ``QUANTIZATIONS``.
 
     ``calibration`` (N×28×28 training images, see :func:`calibration_images`) is needed for ``int8``.
@@ -195,19 +201,24 @@ def size_bytes(path: Path | str) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
 
 
+def percentiles_ms(
+    call: Callable[[Any], object], inputs: Sequence[Any], repeats: int, warmup: int = WARM_UP_CALLS
+) -> tuple[float, float]:
+    """Median and 95th percentile milliseconds of ``call`` on ``inputs`` in turn, after ``warmup`` untimed calls."""
+    for value in inputs[:warmup]:
+        call(value)
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        call(inputs[i % len(inputs)])
+        times.append(1000 * (time.perf_counter() - start))
+    p50, p95 = np.percentile(times, [50, 95])
+    return float(p50), float(p95)
+
+
 def latency_ms(predict_one: Callable[[np.ndarray], object], images: np.ndarray, repeats: int) -> tuple[float, float]:
     """Median and 95th percentile milliseconds of ``predict_one`` on a single 1×28×28×1 float32 image.
 
     The calls cycle through ``images`` (N×28×28), after a few untimed ones that warm caches up.
     """
-    singles = np.asarray(images, np.float32).reshape(-1, 1, 28, 28, 1)
-    for single in singles[:WARM_UP_CALLS]:
-        predict_one(single)
-    times = []
-    for i in range(repeats):
-        single = singles[i % len(singles)]
-        start = time.perf_counter()
-        predict_one(single)
-        times.append(1000 * (time.perf_counter() - start))
-    p50, p95 = np.percentile(times, [50, 95])
-    return float(p50), float(p95)
+    return percentiles_ms(predict_one, np.asarray(images, np.float32).reshape(-1, 1, 28, 28, 1), repeats)

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import HcrError
+
 UBYTE = 0x08
 
 
-class DataFileError(ValueError):
+class DataFileError(HcrError, ValueError):
     """A data file is missing, corrupt, truncated or does not match its partner."""
 
 
@@ -71,7 +73,5 @@ def read_images_and_labels(images_path: Path, labels_path: Path) -> tuple[np.nda
     if images.shape[1:] != (28, 28):
         raise DataFileError(f"{images_path}: images are {images.shape[1:]}, expected 28x28")
     if len(images) != len(labels):
-        raise DataFileError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
-        )
+        raise DataFileError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     return images, labels

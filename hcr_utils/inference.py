@@ -4,101 +4,38 @@ A model is saved as ``NAME.keras`` plus ``NAME.labels.json`` (the dataset it
 was trained on, which decides the preprocessing, and its class characters).
 Its LiteRT export ``NAME.tflite`` (see :mod:`hcr_utils.export`) has the same
 labels file beside it and loads the same way, run by ``ai-edge-litert``.
+Saving, finding and loading the files is :mod:`hcr_utils.saved`'s job.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter
 
 from . import config
-from .models import RandomStrokeWidth
-from .preprocessing import STYLES, prepare
+from .errors import HcrError
+from .preprocessing import prepare
 from .rejection import features, unreadable
 from .runtime import native_stderr_hidden
+from .saved import (  # noqa: F401  (the saved-model names notebooks import from here)
+    ModelFileError,
+    ModelNotFoundError,
+    compiled_predict,
+    describe_source,
+    find_model,
+    labels_json,
+    labels_path,
+    load_keras,
+    read_labels,
+    save_model,
+)
 
-CREATED_BY = {  # what creates a missing model, by the start of its file name (the first that matches)
-    "emnist_words": "notebooks/14_train_the_line_reader.ipynb or `python -m hcr_utils train words --out {path}`",
-    "mnist": "notebooks/04_mnist_improve_and_evaluate.ipynb or `python -m hcr_utils train mnist --out {path}`",
-    "emnist": "notebooks/06_emnist_train.ipynb or `python -m hcr_utils train emnist --out {path}`",
-}
-EXPORTED_BY = "notebooks/10_export_and_deploy.ipynb or `python -m hcr_utils export NAME.keras --format litert --out {path}`"
-MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 ALLOWED = {"digits": str.isdigit, "letters": str.isalpha}  # the answers the pad and `predict --only` can restrict to
 BATCH = 512  # images per call when probabilities() gets many: bounds the memory of one call
-
-
-SHIPPED_MODELS_DIR = config.PROJECT_ROOT / "saved_models"
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """A saved model (or its labels file) is missing; the message says what creates it."""
-
-
-def labels_path(model_path: Path | str) -> Path:
-    """``NAME.keras`` (or an export: ``NAME.tflite``, ``NAME.onnx``) → ``NAME.labels.json``."""
-    path = Path(model_path)
-    stem = path.name.removesuffix(path.suffix) if path.suffix in MODEL_SUFFIXES else path.name
-    return path.with_name(stem + ".labels.json")
-
-
-def labels_json(dataset: str, classes: tuple[str, ...] | list[str]) -> str:
-    """The text of a labels file: the model's dataset and its class characters."""
-    return json.dumps({"dataset": dataset, "classes": list(classes)}, indent=1)
-
-
-def save_model(model: keras.Model, path: Path | str, dataset: str, classes: tuple[str, ...] | list[str]) -> Path:
-    """Save ``model`` for inference as a ``.keras`` file, with its labels file beside it.
-
-    The file holds the architecture and the weights, not the optimizer's
-    state: that is only needed to resume training and would triple the size.
-    """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"{path}: Keras 3 models are saved as .keras files")
-    if dataset not in STYLES:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {STYLES}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keras.Model(model.inputs, model.outputs, name=model.name).save(path)  # same layers, no optimizer
-    labels_path(path).write_text(labels_json(dataset, classes))
-    return path
-
-
-def _missing_message(path: Path, what: str) -> str:
-    if path.suffix == ".tflite":
-        hint = EXPORTED_BY.format(path=path)
-    else:
-        hint = next((how.format(path=path) for name, how in CREATED_BY.items() if path.name.startswith(name)), None)
-        hint = hint or "`python -m hcr_utils train mnist|emnist --out " + str(path) + "`"
-    return f"{what} {path} not found: create it by running {hint}"
-
-
-def find_model(name: str, models_dir: Path | str | None = None) -> Path:
-    """Your model ``models_dir / name`` (default: ``config.models_dir()``) if you trained one, else the shipped one.
-
-    Raises:
-        ModelNotFoundError: neither exists; the message names what creates it.
-    """
-    folder = Path(models_dir) if models_dir is not None else config.models_dir()
-    for path in dict.fromkeys((folder / name, SHIPPED_MODELS_DIR / name)):
-        if path.exists() and labels_path(path).exists():
-            return path
-    raise ModelNotFoundError(_missing_message(folder / name, "model"))
-
-
-def describe_source(path: Path | str) -> str:
-    """Whose model ``path`` is, in words: the one shipped with the course, or one you trained."""
-    path = Path(path).resolve()
-    if path.parent == SHIPPED_MODELS_DIR.resolve():
-        return f"the model shipped with the course ({path.name} in saved_models/)"
-    return f"your model ({path})"
+SHIPPED_MODELS_DIR = config.SHIPPED_MODELS_DIR
 
 
 def _to_tensor(values: np.ndarray, detail: dict) -> np.ndarray:
@@ -125,17 +62,23 @@ class LiteRTModel:
     """
 
     def __init__(self, path: Path | str) -> None:
-        """Open and check ``path``; raises ValueError (one line) for a file that is not such a model."""
+        """Open and check ``path``; raises ModelFileError (one line) for a file that is not such a model."""
+        try:  # only .tflite files need it: the [export] extra's runtime
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise HcrError(
+                f"{path}: running .tflite models needs ai-edge-litert: pip install 'hcr-utils[export]'"
+            ) from None
         try:
             with native_stderr_hidden():  # the interpreter announces its CPU delegate on stderr
                 self.interpreter = Interpreter(model_path=str(path))
                 self.interpreter.allocate_tensors()
         except ValueError as err:
             reason = str(err).replace(".The", ". The").splitlines()[0]
-            raise ValueError(f"{path} is not a readable .tflite model ({reason})") from None
+            raise ModelFileError(f"{path} is not a readable .tflite model ({reason})") from None
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape_signature"][1:]) != [28, 28, 1]:
-            raise ValueError(f"{path} is not a character model: expected one N×28×28×1 input and one output")
+            raise ModelFileError(f"{path} is not a character model: expected one N×28×28×1 input and one output")
         self._input, self._output = inputs[0], outputs[0]
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -147,16 +90,6 @@ class LiteRTModel:
         self.interpreter.set_tensor(self._input["index"], _to_tensor(batch, self._input))
         self.interpreter.invoke()
         return _from_tensor(self.interpreter.get_tensor(self._output["index"]), self._output)
-
-
-def _compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
-    """``model`` called through a traced function: milliseconds per picture, where ``model.predict`` takes tens."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)], reduce_retracing=True)
-    def probabilities(batch: tf.Tensor) -> tf.Tensor:
-        return model(batch, training=False)
-
-    return lambda batch: probabilities(tf.constant(batch)).numpy()
 
 
 @dataclass(frozen=True)
@@ -181,10 +114,12 @@ class Recognizer:
     classes: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        self._probabilities = self.model if isinstance(self.model, LiteRTModel) else _compiled(self.model)
+        self._probabilities = (
+            self.model if isinstance(self.model, LiteRTModel) else compiled_predict(self.model, (28, 28, 1))
+        )
         answer = self.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, so the first real answer is fast
         if answer.shape != (1, len(self.classes)):
-            raise ValueError(f"the model gives {answer.shape[-1]} probabilities for {len(self.classes)} classes")
+            raise ModelFileError(f"the model gives {answer.shape[-1]} probabilities for {len(self.classes)} classes")
 
     @classmethod
     def load(cls, path: Path | str) -> Recognizer:
@@ -192,20 +127,14 @@ class Recognizer:
 
         Raises:
             ModelNotFoundError: naming the notebook or command that creates the file.
-            ValueError: a ``.tflite`` file that is not a readable character model.
+            ModelFileError: a damaged file, a line reader, or a ``.tflite`` file that is not a character model.
         """
         path = Path(path)
-        writer = "hcr_utils.export" if path.suffix == ".tflite" else "hcr_utils.inference.save_model"
-        for needed, what in ((path, "model"), (labels_path(path), "labels file")):
-            if not needed.exists():
-                raise ModelNotFoundError(_missing_message(path, what) if needed == path else
-                                         f"{what} {needed} not found; it is written next to the model by {writer}")
-        info = json.loads(labels_path(path).read_text())
         if path.suffix == ".tflite":
-            model = LiteRTModel(path)
-        else:
-            model = keras.saving.load_model(path, custom_objects={"hcr>RandomStrokeWidth": RandomStrokeWidth})
-        return cls(model, info["dataset"], tuple(info["classes"]))
+            info = read_labels(path)
+            return cls(LiteRTModel(path), info["dataset"], info["classes"])
+        model, info = load_keras(path, "characters")
+        return cls(model, info["dataset"], info["classes"])
 
     def allowed_mask(self, allowed: str | None) -> np.ndarray:
         """Which classes may be answered: all (None), only ``"digits"`` or only ``"letters"``.

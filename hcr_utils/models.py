@@ -45,26 +45,6 @@ class RandomStrokeWidth(layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-def bilinear_sample(images, rows, cols):
-    """``images`` (batch, height, width, 1) read at fractional ``rows``/``cols`` (batch, height, width); 0 outside.
-
-    Written with gathers on the flattened batch, so it works when the batch size is
-    unknown while ``fit`` traces the graph (``keras.ops.image.map_coordinates`` needs it known).
-    """
-    count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
-    flat = ops.reshape(images, (-1,))
-    first = ops.reshape(ops.arange(count) * (height * width), (-1, 1, 1))
-    row0, col0 = ops.floor(rows), ops.floor(cols)
-    result = 0.0
-    for row, row_weight in ((row0, 1.0 - (rows - row0)), (row0 + 1.0, rows - row0)):
-        for col, col_weight in ((col0, 1.0 - (cols - col0)), (col0 + 1.0, cols - col0)):
-            inside = (row >= 0) & (row <= height - 1) & (col >= 0) & (col <= width - 1)
-            row_index = ops.cast(ops.clip(row, 0, height - 1), "int32")
-            index = first + row_index * width + ops.cast(ops.clip(col, 0, width - 1), "int32")
-            result = result + ops.take(flat, index) * ops.cast(inside, images.dtype) * row_weight * col_weight
-    return result
-
-
 @keras.saving.register_keras_serializable(package="hcr")
 class RandomAffine(layers.Layer):
     """Random rotation, shift and zoom of each image in one resampling, only while training.
@@ -72,24 +52,28 @@ class RandomAffine(layers.Layer):
     Keras' RandomRotation, RandomTranslation and RandomZoom each resample the
     whole batch; composing the three into one affine map does the same
     augmentation for about a third of the cost, and blurs the strokes once
-    instead of three times. With ``elastic`` > 0 each image is also bent by a
-    smooth random displacement field (elastic distortion, Simard et al. 2003)
-    of up to ``elastic`` pixels, in the same single resampling.
+    instead of three times.
     """
 
-    def __init__(self, rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, elastic: float = 0.0,
-                 seed: int | None = None, **kwargs) -> None:
+    def __init__(
+        self, rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, seed: int | None = None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
-        self.rotation_degrees, self.shift, self.zoom, self.elastic, self.seed = rotation_degrees, shift, zoom, elastic, seed
+        self.rotation_degrees, self.shift, self.zoom, self.seed = rotation_degrees, shift, zoom, seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+
+    @classmethod
+    def from_config(cls, config: dict) -> RandomAffine:
+        """The layer of a saved model; the shipped files, saved before elastic distortion was dropped, say ``"elastic": 0.0``."""
+        return cls(**{key: value for key, value in config.items() if key != "elastic"})
 
     def call(self, images, training: bool = False):
         if not training:
             return images
         count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
 
-        def uniform(limit: float, shape: tuple = ()):
-            return keras.random.uniform((count, *shape), -limit, limit, seed=self.seed_generator)
+        def uniform(limit: float):
+            return keras.random.uniform((count,), -limit, limit, seed=self.seed_generator)
 
         angle = uniform(math.radians(self.rotation_degrees))
         zoom_x, zoom_y = 1.0 + uniform(self.zoom), 1.0 + uniform(self.zoom)  # above 1 shrinks the character
@@ -100,46 +84,42 @@ class RandomAffine(layers.Layer):
         a0, a1, b0, b1 = cos * zoom_x, -sin * zoom_y, sin * zoom_x, cos * zoom_y
         a2 = centre_x - a0 * centre_x - a1 * centre_y - shift_x
         b2 = centre_y - b0 * centre_x - b1 * centre_y - shift_y
-        if not self.elastic:
-            none = ops.zeros_like(angle)
-            transform = ops.stack([a0, a1, a2, b0, b1, b2, none, none], axis=1)
-            return ops.image.affine_transform(images, transform, interpolation="bilinear", fill_mode="constant")
-        # a coarse random field, smoothly enlarged: neighbouring pixels move together, as a pen's wobble does
-        field = ops.image.resize(uniform(self.elastic, (4, 4, 2)), (height, width), interpolation="bicubic")
-        rows, cols = ops.meshgrid(ops.arange(height, dtype="float32"), ops.arange(width, dtype="float32"), indexing="ij")
-
-        def per_image(value):
-            return ops.reshape(value, (-1, 1, 1))
-
-        source_x = per_image(a0) * cols + per_image(a1) * rows + per_image(a2) + field[..., 0]
-        source_y = per_image(b0) * cols + per_image(b1) * rows + per_image(b2) + field[..., 1]
-        return bilinear_sample(images, source_y, source_x)[..., None]
+        none = ops.zeros_like(angle)
+        transform = ops.stack([a0, a1, a2, b0, b1, b2, none, none], axis=1)
+        return ops.image.affine_transform(images, transform, interpolation="bilinear", fill_mode="constant")
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "rotation_degrees": self.rotation_degrees, "shift": self.shift,
-                "zoom": self.zoom, "elastic": self.elastic, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rotation_degrees": self.rotation_degrees,
+            "shift": self.shift,
+            "zoom": self.zoom,
+            "seed": self.seed,
+        }
 
 
 def augmentation(
-    rotation_degrees: float = 10.0, shift: float = 0.1, zoom: float = 0.1, stroke_width: float = 0.0,
-    elastic: float = 0.0,
+    rotation_degrees: float = 10.0,
+    shift: float = 0.1,
+    zoom: float = 0.1,
+    stroke_width: float = 0.0,
 ) -> keras.Sequential:
-    """Random rotations, shifts, zooms (and stroke widths, elastic distortions), only while training.
+    """Random rotations, shifts, zooms (and stroke widths), only while training.
 
     No flips: a mirrored 'b' is a 'd'. ``stroke_width`` is the share of images
-    whose ink is thickened or thinned by one pixel; ``elastic`` the largest
-    displacement (pixels) of the smooth random bending.
+    whose ink is thickened or thinned by one pixel.
     """
-    steps = [RandomAffine(rotation_degrees, shift, zoom, elastic)]
+    steps = [RandomAffine(rotation_degrees, shift, zoom)]
     if stroke_width:
         steps.insert(0, RandomStrokeWidth(stroke_width))
     return keras.Sequential(steps, name="augmentation")
 
 
-def _conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
+def conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
+    """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU."""
     for i in range(convs):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i + 1}")(x)
         if batch_norm:
@@ -163,7 +143,6 @@ def build_cnn(
     shift: float = 0.1,
     zoom: float = 0.1,
     stroke_width: float = 0.0,
-    elastic: float = 0.0,
     name: str = "cnn",
 ) -> keras.Model:
     """A VGG-style CNN: conv blocks (each ``convs_per_block`` 3×3 convs), pooling between, a dense head.
@@ -179,14 +158,14 @@ def build_cnn(
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     if augment:
-        x = augmentation(rotation_degrees, shift, zoom, stroke_width, elastic)(x)
+        x = augmentation(rotation_degrees, shift, zoom, stroke_width)(x)
     for block, width in enumerate(filters, start=1):
         if block > 1:
             x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
             rate = dropout / 2 if pool_dropout is None else pool_dropout
             if rate:
                 x = layers.Dropout(rate, name=f"drop{block - 1}")(x)
-        x = _conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
+        x = conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' (global average pooling) or 'flatten', not {head!r}")
     x = layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else layers.Flatten(name="flatten")(x)

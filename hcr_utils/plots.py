@@ -29,8 +29,13 @@ def image_grid(
     return fig
 
 
-def examples_per_class(images: np.ndarray, labels: np.ndarray, classes: Sequence[str], per_class: int = 8,
-                       title: str = "Examples of every class") -> Figure:
+def examples_per_class(
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    per_class: int = 8,
+    title: str = "Examples of every class",
+) -> Figure:
     """One row per class (first ``per_class`` examples), the character at the start of the row."""
     picks = [np.flatnonzero(labels == c)[:per_class] for c in range(len(classes))]
     grid = np.stack([images[p] if len(p) == per_class else np.zeros((per_class, 28, 28), np.uint8) for p in picks])
@@ -60,8 +65,9 @@ def class_counts(labels: np.ndarray, classes: Sequence[str], title: str = "Image
     return fig
 
 
-def mean_images(images: np.ndarray, labels: np.ndarray, classes: Sequence[str],
-                title: str = "Mean image of each class") -> Figure:
+def mean_images(
+    images: np.ndarray, labels: np.ndarray, classes: Sequence[str], title: str = "Mean image of each class"
+) -> Figure:
     """The average of every class's images: what a 'typical' example looks like."""
     means = np.stack([images[labels == c].mean(axis=0) for c in range(len(classes))])
     return image_grid(means, list(classes), ncols=min(len(classes), 12), title=title)
@@ -104,7 +110,9 @@ def confusion_matrix(evaluation: Evaluation, title: str = "Confusion matrix") ->
     n = len(evaluation.classes)
     side = min(12.0, max(4.5, 0.26 * n + 1.5))
     fig, ax = plt.subplots(figsize=(side + 1.2, side))
-    shown = ax.imshow(np.where(counts > 0, counts, np.nan), cmap="Blues", norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)))
+    shown = ax.imshow(
+        np.where(counts > 0, counts, np.nan), cmap="Blues", norm=LogNorm(vmin=1, vmax=max(counts.max(), 2))
+    )
     fig.colorbar(shown, ax=ax, label="number of test images (log scale)", fraction=0.04)
     labels = list(evaluation.classes)
     ax.set_xticks(range(n), labels, fontsize=8 if n > 20 else 10)
@@ -116,25 +124,36 @@ def confusion_matrix(evaluation: Evaluation, title: str = "Confusion matrix") ->
     ax.tick_params(which="minor", length=0)
     dark = counts.max() ** 0.6 if counts.max() else 1  # above this, write in white on the dark cells
     for r, c in zip(*np.nonzero(counts)):
-        ax.text(c, r, str(counts[r, c]), ha="center", va="center", fontsize=5.5 if n > 20 else 9,
-                color="white" if counts[r, c] > dark else "black")
+        ax.text(
+            c,
+            r,
+            str(counts[r, c]),
+            ha="center",
+            va="center",
+            fontsize=5.5 if n > 20 else 9,
+            color="white" if counts[r, c] > dark else "black",
+        )
     ax.set(xlabel="predicted class", ylabel="true class", title=f"{title} (accuracy {evaluation.accuracy:.2%})")
     fig.tight_layout()
     return fig
 
 
-def mistakes(images: np.ndarray, evaluation: Evaluation, count: int = 20, ncols: int = 10,
-             title: str = "Most confident mistakes") -> Figure:
+def mistakes(
+    images: np.ndarray, evaluation: Evaluation, count: int = 20, ncols: int = 10, title: str = "Most confident mistakes"
+) -> Figure:
     """Wrongly classified images, captioned 'true → predicted (confidence)'."""
     wrong = evaluation.mistakes()[:count]
     classes = evaluation.classes
-    captions = [f"{classes[evaluation.labels[i]]}→{classes[evaluation.predictions[i]]} "
-                f"({evaluation.confidence[i]:.0%})" for i in wrong]
+    captions = [
+        f"{classes[evaluation.labels[i]]}→{classes[evaluation.predictions[i]]} ({evaluation.confidence[i]:.0%})"
+        for i in wrong
+    ]
     return image_grid(images[wrong], captions, ncols=ncols, title=f"{title}: true → predicted (confidence)")
 
 
-def per_class_bars(values: np.ndarray, classes: Sequence[str], *, ylabel: str = "accuracy",
-                   title: str = "Accuracy per class") -> Figure:
+def per_class_bars(
+    values: np.ndarray, classes: Sequence[str], *, ylabel: str = "accuracy", title: str = "Accuracy per class"
+) -> Figure:
     """One bar per class, worst classes in red, with the mean marked."""
     fig, ax = plt.subplots(figsize=(max(6, len(classes) * 0.22), 3))
     worst = set(np.argsort(values)[: max(1, len(values) // 10)])
@@ -163,8 +182,11 @@ def compare_runs(accuracies: Mapping[str, float], scored: int, *, title: str = "
         ax.text(error + sd, y, f"  {error:.2%}", va="center", fontsize=9)
     ax.set_xlim(0, (errors + spread).max() * 1.25)
     ax.invert_yaxis()
-    ax.set(xlabel=f"error rate on {scored:,} validation images (lower is better; bars: ± 1 standard error)",
-           ylabel="experiment", title=title)
+    ax.set(
+        xlabel=f"error rate on {scored:,} validation images (lower is better; bars: ± 1 standard error)",
+        ylabel="experiment",
+        title=title,
+    )
     fig.tight_layout()
     return fig
 
@@ -216,8 +238,13 @@ def feature_maps(image: np.ndarray, maps: np.ndarray, *, title: str = "Feature m
     return fig
 
 
-def heatmaps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], captions: Sequence[str], *,
-             title: str = "Where the network looked") -> Figure:
+def heatmaps(
+    images: Sequence[np.ndarray],
+    maps: Sequence[np.ndarray],
+    captions: Sequence[str],
+    *,
+    title: str = "Where the network looked",
+) -> Figure:
     """Each image with a heat map laid over it (e.g. Grad-CAM), captioned."""
     fig, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 3.0), squeeze=False)
     for ax, image, heat, caption in zip(axes[0], images, maps, captions):
@@ -230,8 +257,9 @@ def heatmaps(images: Sequence[np.ndarray], maps: Sequence[np.ndarray], captions:
     return fig
 
 
-def confused_pair_examples(images: np.ndarray, evaluation: Evaluation, pairs: int = 8, per_pair: int = 6,
-                           title: str = "Most confused pairs") -> Figure:
+def confused_pair_examples(
+    images: np.ndarray, evaluation: Evaluation, pairs: int = 8, per_pair: int = 6, title: str = "Most confused pairs"
+) -> Figure:
     """One row per confused pair (true → predicted, count), showing some of its misread images."""
     rows = evaluation.most_confused(pairs)
     index = {char: i for i, char in enumerate(evaluation.classes)}

@@ -20,18 +20,25 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from .errors import HcrError
+
 INK_THRESHOLD = 0.2  # share of full intensity above which a pixel counts as ink
 MIN_EXTENT = 0.15  # the ink must span at least this share of the picture's larger side (a dot does not)
 MAX_SIDE = 1024  # decoded files are shrunk to at most this many pixels a side: plenty for one character
 WORK_SIDE = 512  # larger pictures are shrunk to this side before the conversion, which keeps it fast
 STYLES = ("emnist", "mnist")
+LINE_HEIGHT = 28  # a line is as tall as one EMNIST character
+LINE_INK_HEIGHT = 24  # a line's ink is scaled to this height: 2 pixels of margin above and below, as EMNIST's
+LINE_MARGIN = 4  # blank columns left and right of a line's ink
+MAX_LINE_WIDTH = 2048  # a longer line is shrunk to this many pixels of width
+LINE_WORK_SIDE = 2 * MAX_LINE_WIDTH  # a picture of a line is shrunk only beyond this: the line's own scaling decides
 
 
-class BlankImageError(ValueError):
+class BlankImageError(HcrError, ValueError):
     """The picture holds no character (blank, uniform, or only a speck): draw a character."""
 
 
-class UnreadableImageError(ValueError):
+class UnreadableImageError(HcrError, ValueError):
     """The bytes are not an image file that Pillow can read."""
 
 
@@ -63,7 +70,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {array.shape}")
     if min(array.shape[:2]) < 2:
-        raise ValueError(f"image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
+        raise BlankImageError(f"image of {array.shape[0]}×{array.shape[1]} pixels is too small to read")
     scale = 255.0 if array.dtype == np.uint8 or array.max(initial=0) > 1.0 else 1.0
     array = array.astype(np.float32) / scale
     if array.ndim == 2:
@@ -79,8 +86,8 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return grey
 
 
-def ink_map(image: np.ndarray) -> np.ndarray:
-    """Grey image in [0, 1] with bright ink on a black background, contrast stretched, at most WORK_SIDE a side.
+def ink_map(image: np.ndarray, max_side: int = WORK_SIDE) -> np.ndarray:
+    """Grey image in [0, 1] with bright ink on a black background, contrast stretched, at most ``max_side`` a side.
 
     Dark-on-light input (scans, photos, paper) is detected from the border,
     which is background in a picture of one character, and inverted.
@@ -89,8 +96,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         BlankImageError: if the picture has no contrast or no ink.
     """
     grey = _grey(image)
-    if max(grey.shape) > WORK_SIDE:
-        scale = WORK_SIDE / max(grey.shape)
+    if max(grey.shape) > max_side:
+        scale = max_side / max(grey.shape)
         grey = _resize(grey, max(2, round(grey.shape[0] * scale)), max(2, round(grey.shape[1] * scale)))
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 0.5:
@@ -101,15 +108,24 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return np.clip((grey - low) / (high - low), 0.0, 1.0)
 
 
-def _ink_box(ink: np.ndarray) -> tuple[slice, slice]:
-    """Bounding box of the ink; raises BlankImageError when it is a speck."""
+CHARACTER_PROMPTS = ("draw a character", "draw it bigger")  # what to do about a blank picture, a speck
+LINE_PROMPTS = ("write a word", "write bigger")
+
+
+def _ink_box(
+    ink: np.ndarray, side: int | None = None, prompts: tuple[str, str] = CHARACTER_PROMPTS
+) -> tuple[slice, slice]:
+    """Bounding box of the ink; raises BlankImageError when it spans less than MIN_EXTENT of ``side``.
+
+    ``side`` defaults to the picture's larger side (a character); a line passes its height.
+    """
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     if rows.size == 0:
-        raise BlankImageError("the picture is blank: draw a character")
+        raise BlankImageError(f"the picture is blank: {prompts[0]}")
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    if max(height, width) < MIN_EXTENT * max(ink.shape):
-        raise BlankImageError("the mark is too small to be a character: draw it bigger")
+    if max(height, width) < MIN_EXTENT * (max(ink.shape) if side is None else side):
+        raise BlankImageError(f"the mark is too small to be a character: {prompts[1]}")
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
@@ -167,3 +183,28 @@ def prepare(image: np.ndarray, style: str = "emnist") -> np.ndarray:
         raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
     ink = ink_map(image)
     return to_emnist(ink) if style == "emnist" else to_mnist(ink)
+
+
+def line_input(image: np.ndarray) -> np.ndarray:
+    """Any picture of one line (grey, RGB or RGBA, any size, dark on light or light on dark) → 28×W uint8 white on black.
+
+    Like :func:`to_emnist` for a character, but for a line: blur by 1/64 of the
+    ink's height, crop to the ink, scale its height to ``LINE_INK_HEIGHT`` pixels
+    (at most ``MAX_LINE_WIDTH`` wide) keeping the width in proportion, with
+    ``LINE_MARGIN`` blank columns on each side. The ink must span MIN_EXTENT of
+    the picture's height.
+
+    Raises:
+        BlankImageError: no ink, or only a speck.
+        ValueError: an array that is not an image.
+    """
+    ink = ink_map(image, LINE_WORK_SIDE)
+    rows, _ = _ink_box(ink, ink.shape[0], LINE_PROMPTS)
+    blurred = ndimage.gaussian_filter(ink, sigma=max((rows.stop - rows.start) / 64.0, 0.5))
+    crop = blurred[_ink_box(blurred, blurred.shape[0], LINE_PROMPTS)]
+    scale = min(LINE_INK_HEIGHT / crop.shape[0], MAX_LINE_WIDTH / crop.shape[1])
+    small = _resize(crop, max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
+    top = (LINE_HEIGHT - small.shape[0]) // 2
+    line = np.zeros((LINE_HEIGHT, small.shape[1] + 2 * LINE_MARGIN), np.float32)
+    line[top : top + small.shape[0], LINE_MARGIN : LINE_MARGIN + small.shape[1]] = small
+    return np.round(255 * line / max(line.max(), 1e-6)).astype(np.uint8)

@@ -53,9 +53,14 @@ def features(probabilities: np.ndarray, picture: np.ndarray) -> Features:
     depth = ndimage.distance_transform_edt(np.pad(box, 1))[1:-1, 1:-1]  # distance of each pixel from the paper
     solid = float(np.mean(depth[box] > SOLID_DEPTH * max(box.shape)))
     entropy = float(-(probabilities * np.log(np.clip(probabilities, 1e-12, 1.0))).sum())
-    return Features(float(ranked[0]), float(ranked[0] - ranked[1]), float(ranked[:3].sum()), entropy, solid,
-                    float(box.shape[1] / box.shape[0]))
-
+    return Features(
+        float(ranked[0]),
+        float(ranked[0] - ranked[1]),
+        float(ranked[:3].sum()),
+        entropy,
+        solid,
+        float(box.shape[1] / box.shape[0]),
+    )
 
 
 def unreadable(found: Features, dataset: str = "emnist") -> str | None:

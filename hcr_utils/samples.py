@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import config
+from .errors import HcrError
 
 if TYPE_CHECKING:
     import keras
@@ -49,6 +50,14 @@ class Sample:
     saved_at: float = 0.0
 
 
+class SamplesFileError(HcrError, OSError):
+    """The samples file cannot be written (a full disk, no permission); it is left as it was."""
+
+
+class SampleError(HcrError, ValueError):
+    """What was typed is not one character of the model, or there is no drawing to save."""
+
+
 class SamplesFileWarning(UserWarning):
     """Some lines of a samples file are damaged and were skipped; the good samples were kept."""
 
@@ -66,8 +75,13 @@ def _line(sample: Sample) -> bytes:
         raise ValueError("a sample needs a label: the character you drew")
     strokes = [[[round(float(x), 1), round(float(y), 1)] for x, y in stroke] for stroke in sample.strokes]
     encoded = base64.b64encode(image.tobytes()).decode("ascii")
-    record = {"label": sample.label, "strokes": strokes, "image": encoded, "saved_at": round(sample.saved_at, 3),
-              "checksum": _checksum(sample.label, strokes, encoded)}
+    record = {
+        "label": sample.label,
+        "strokes": strokes,
+        "image": encoded,
+        "saved_at": round(sample.saved_at, 3),
+        "checksum": _checksum(sample.label, strokes, encoded),
+    }
     return (json.dumps(record, separators=(",", ":")) + "\n").encode()
 
 
@@ -98,15 +112,15 @@ def label_for(text: str, classes: Sequence[str]) -> str:
     """The class a typed character belongs to: itself, or its capital where the model merges the two (c → C).
 
     Raises:
-        ValueError: not one character, or no class of the model holds it.
+        SampleError: not one character, or no class of the model holds it.
     """
     char = text.strip()
     if len(char) != 1:
-        raise ValueError(f"type one character, not {text!r}")
+        raise SampleError(f"type one character, not {text!r}")
     for candidate in (char, char.upper()):
         if candidate in classes:
             return candidate
-    raise ValueError(f"{char!r} is not one of the model's characters ({''.join(classes)})")
+    raise SampleError(f"{char!r} is not one of the model's characters ({''.join(classes)})")
 
 
 def append_sample(sample: Sample, path: Path | str | None = None) -> Path:
@@ -114,21 +128,28 @@ def append_sample(sample: Sample, path: Path | str | None = None) -> Path:
 
     Raises:
         ValueError: the sample has no label or its image is not 28×28.
-        OSError: the disk is full or the file cannot be written; earlier samples are untouched.
+        SamplesFileError: the disk is full or the file cannot be written; the file is left as it was.
     """
     path = Path(path) if path is not None else default_path()
     line = _line(sample if sample.saved_at else Sample(sample.label, sample.strokes, sample.image, time.time()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle, _locked(handle):
-        handle.seek(0, os.SEEK_END)
-        if handle.tell():
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":  # the last write was cut off: never glue a new sample to its remains
-                line = b"\n" + line
-        handle.seek(0, os.SEEK_END)
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle, _locked(handle):
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # the last write was cut off: never glue a new sample to its remains
+                    line = b"\n" + line
+            try:
+                handle.seek(0, os.SEEK_END)
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                handle.truncate(size)  # take back what part of the line reached the file
+                raise
+    except OSError as err:
+        raise SamplesFileError(f"cannot save to {path}: {err.strerror or err}") from None
     return path
 
 
@@ -160,8 +181,11 @@ def read_samples(path: Path | str | None = None) -> list[Sample]:
             damaged.append(number)
     if damaged:
         shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
-        warnings.warn(f"{path}: {len(damaged)} damaged line(s) skipped (line {shown}); "
-                      f"kept the {len(samples)} good sample(s)", SamplesFileWarning, stacklevel=2)
+        warnings.warn(
+            f"{path}: {len(damaged)} damaged line(s) skipped (line {shown}); kept the {len(samples)} good sample(s)",
+            SamplesFileWarning,
+            stacklevel=2,
+        )
     return samples
 
 

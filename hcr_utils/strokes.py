@@ -1,17 +1,38 @@
-"""Pad drawings made from images: a character's ink thinned to its centre line and redrawn with the pad's round brush.
+"""Strokes as the pads keep them, rasterised with a round brush; and pad drawings made from images.
 
-Used to test and measure the drawing pad on real characters (the benchmarks'
-"canvas fidelity"), and to make pad-like drawings from real test characters.
+A stroke is a list of (x, y) canvas points. :func:`render_strokes` draws strokes
+as the model sees them, with no widget involved. :func:`redraw` thins a
+character's ink to its centre line and draws it again with the pad's brush: the
+benchmarks' "canvas fidelity", and pad-like drawings from real test characters.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from collections.abc import Sequence
 
-from .widget import BRUSH_WIDTH, SIZE, Point, render_strokes
+import numpy as np
+from PIL import Image, ImageDraw
+
+SIZE = 280  # the character pad's canvas side in pixels, 10× the model's 28×28
+BRUSH_WIDTH = 32  # pen diameter in canvas pixels: strokes as thick, relative to the character, as EMNIST's
+Point = tuple[float, float]
 
 SKELETON_SCALE = 5  # thin the ink at 140×140: smooth centre lines, still fast
+
+
+def render_strokes(
+    strokes: Sequence[Sequence[Point]], size: int | tuple[int, int] = SIZE, width: int = BRUSH_WIDTH
+) -> np.ndarray:
+    """Rasterise strokes as white round-brush lines on black: a size×size uint8 image (or ``size`` = (width, height))."""
+    image = Image.new("L", (size, size) if isinstance(size, int) else size, 0)
+    draw = ImageDraw.Draw(image)
+    radius = width / 2
+    for stroke in strokes:
+        if len(stroke) > 1:
+            draw.line([tuple(point) for point in stroke], fill=255, width=width, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends; a stroke of one point is a dot
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(image)
 
 
 def thin(mask: np.ndarray) -> np.ndarray:
@@ -23,8 +44,16 @@ def thin(mask: np.ndarray) -> np.ndarray:
         for step in (0, 1):
             centre = image[1:-1, 1:-1]
             # neighbours clockwise from north: p2 … p9
-            p = [image[:-2, 1:-1], image[:-2, 2:], image[1:-1, 2:], image[2:, 2:],
-                 image[2:, 1:-1], image[2:, :-2], image[1:-1, :-2], image[:-2, :-2]]
+            p = [
+                image[:-2, 1:-1],
+                image[:-2, 2:],
+                image[1:-1, 2:],
+                image[2:, 2:],
+                image[2:, 1:-1],
+                image[2:, :-2],
+                image[1:-1, :-2],
+                image[:-2, :-2],
+            ]
             count = sum(n.astype(np.int32) for n in p)
             transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
             if step == 0:
@@ -50,45 +79,3 @@ def centre_line_strokes(image: np.ndarray) -> list[list[Point]]:
 def redraw(image: np.ndarray, brush_width: int = BRUSH_WIDTH) -> np.ndarray:
     """A 28×28 character redrawn as round-brush strokes on the pad's 280×280 canvas."""
     return render_strokes(centre_line_strokes(image), width=brush_width)
-
-
-# --- things that are not one character: what the pad should refuse to read ------------------------------------
-def scribble(rng: np.random.Generator) -> list[list[Point]]:
-    """A scribble: one to three long, jagged strokes criss-crossing a random part of the canvas."""
-    strokes = []
-    for _ in range(rng.integers(1, 4)):
-        centre, step = rng.uniform(100, 180, 2), rng.uniform(25, 60)
-        points = centre + np.cumsum(rng.normal(0, step, (int(rng.integers(10, 30)), 2)), axis=0)
-        strokes.append([tuple(map(float, p)) for p in np.clip(points, 10, SIZE - 10)])
-    return strokes
-
-
-def filled_blob(rng: np.random.Generator) -> list[list[Point]]:
-    """A patch coloured in: a zigzag of close parallel strokes over an ellipse."""
-    centre, (rx, ry) = rng.uniform(110, 170, 2), rng.uniform(35, 100, 2)
-    strokes = []
-    for y in np.arange(-ry, ry, BRUSH_WIDTH * 0.6):
-        half = rx * np.sqrt(max(0.0, 1 - (y / ry) ** 2))
-        strokes.append([(float(centre[0] - half), float(centre[1] + y)), (float(centre[0] + half), float(centre[1] + y))])
-    return strokes
-
-
-def smudge(rng: np.random.Generator) -> np.ndarray:
-    """A grey smear on white paper, as a photo of a rubbed-out mark: a 280×280 greyscale image."""
-    from scipy import ndimage
-
-    canvas = np.zeros((SIZE, SIZE), np.float32)
-    for _ in range(rng.integers(2, 6)):
-        y, x = rng.integers(60, SIZE - 60, 2)
-        canvas[y - 20 : y + 20, x - 30 : x + 30] += rng.uniform(0.3, 1.0)
-    smeared = ndimage.gaussian_filter(canvas, rng.uniform(12, 25))
-    return (255 - 200 * smeared / smeared.max()).astype(np.uint8)
-
-
-def two_characters(left: np.ndarray, right: np.ndarray, gap: float = 0.1) -> list[list[Point]]:
-    """Two 28×28 characters drawn side by side on one canvas, each half the canvas wide."""
-    strokes = []
-    for image, offset in ((left, 0.0), (right, SIZE / 2 + gap * SIZE / 4)):
-        for stroke in centre_line_strokes(image):
-            strokes.append([(offset + x * (0.5 - gap / 4), SIZE / 4 + y * (0.5 - gap / 4)) for x, y in stroke])
-    return strokes

@@ -1,7 +1,7 @@
 """Training recipes: what to build, how long to train, with which schedule and loss.
 
 A :class:`Recipe` is the single definition of a chapter's final model; the
-notebooks and ``python -m hcr_utils train`` both train from it, so they agree.
+notebooks and ``hcr train`` both train from it, so they agree.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from . import config
 from .datasets import Dataset
@@ -37,7 +36,6 @@ class Recipe:
     warmup_share: float = 0.1  # share of all steps spent warming the learning rate up
     label_smoothing: float = 0.1
     balance_classes: bool = False  # weight the loss by inverse class frequency
-    class_cap: int | None = None  # an epoch takes at most this many images of each class, the next ones each time
     weight_averaging: bool = False  # end with a moving average of the weights over the last tenth of the steps
 
     def epochs_for(self, epoch_size: int) -> int:
@@ -55,10 +53,20 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "mnist": Recipe(model={"convs_per_block": 1}, images=240_000),  # chosen by 5-fold cross-validation: bench_mnist_cv.py
+    "mnist": Recipe(
+        model={"convs_per_block": 1}, images=240_000
+    ),  # chosen by 5-fold cross-validation: bench_mnist_cv.py
     "emnist": Recipe(
-        model={"batch_norm": True, "dropout": 0.3, "augment": True, "rotation_degrees": 8.0, "shift": 0.05,
-               "zoom": 0.05, "stroke_width": 0.5, "head": "flatten"},
+        model={
+            "batch_norm": True,
+            "dropout": 0.3,
+            "augment": True,
+            "rotation_degrees": 8.0,
+            "shift": 0.05,
+            "zoom": 0.05,
+            "stroke_width": 0.5,
+            "head": "flatten",
+        },
         images=1_380_000,  # 13 epochs of the development images; chosen on a validation split (README)
         batch_size=512,
         learning_rate=8e-3,  # four times the batch, four times the step (linear scaling)
@@ -78,34 +86,16 @@ def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
     return {c: float(w) for c, w in enumerate(weights)}
 
 
-def capped_order(labels: np.ndarray, num_classes: int, cap: int, epochs: int, seed: int = config.SEED) -> np.ndarray:
-    """Image indices for ``epochs`` epochs of at most ``cap`` images per class, one epoch after the other.
-
-    A class with more than ``cap`` images gives its next ``cap`` images each
-    epoch, cycling through them in a shuffled order, so every image is used in
-    turn; smaller classes give all theirs every epoch. Each epoch is shuffled.
-    Large classes thus cost less time per epoch, and rare ones are seen more often.
-    """
-    rng = np.random.default_rng(seed)
-    classes = [rng.permutation(np.flatnonzero(labels == c)) for c in range(num_classes)]
-    epoch_orders = []
-    for epoch in range(epochs):
-        taken = [np.take(members, np.arange(epoch * cap, (epoch + 1) * cap), mode="wrap") if len(members) > cap
-                 else members for members in classes]
-        epoch_orders.append(rng.permutation(np.concatenate(taken)))
-    return np.concatenate(epoch_orders)
-
-
-def learning_rate_schedule(recipe: Recipe, steps: int) -> keras.optimizers.schedules.LearningRateSchedule | float:
-    """Linear warm-up to ``recipe.learning_rate``, then cosine decay to 1% of it (or constant)."""
-    if not recipe.schedule:
-        return recipe.learning_rate
-    warmup = int(steps * recipe.warmup_share)
+def learning_rate_schedule(
+    peak: float, steps: int, warmup_share: float = 0.1
+) -> keras.optimizers.schedules.CosineDecay:
+    """Linear warm-up over ``warmup_share`` of the ``steps`` to ``peak``, then cosine decay to 1% of it."""
+    warmup = int(steps * warmup_share)
     return keras.optimizers.schedules.CosineDecay(
-        0.0 if warmup else recipe.learning_rate,
+        0.0 if warmup else peak,
         decay_steps=max(steps - warmup, 1),
         alpha=0.01,
-        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_target=peak if warmup else None,
         warmup_steps=warmup,
     )
 
@@ -117,10 +107,14 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
     moving average of the weights over about the last tenth of the steps, and
     ``fit`` ends by swapping the averaged weights in.
     """
+    learning_rate = (
+        learning_rate_schedule(recipe.learning_rate, steps, recipe.warmup_share)
+        if recipe.schedule
+        else recipe.learning_rate
+    )
     averaging = {"use_ema": True, "ema_momentum": 1.0 - 1.0 / max(10.0, steps / 10)} if recipe.weight_averaging else {}
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate_schedule(recipe, steps), weight_decay=recipe.weight_decay,
-                                         **averaging),
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay, **averaging),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
@@ -129,8 +123,10 @@ def compile_model(model: keras.Model, recipe: Recipe, steps: int) -> keras.Model
 
 def training_settings(model: keras.Model) -> dict[str, dict[str, Any]]:
     """A compiled model's optimizer and loss settings (without their automatic names), to compare two compile steps."""
-    return {part: {key: value for key, value in thing.get_config().items() if key != "name"}
-            for part, thing in (("optimizer", model.optimizer), ("loss", model.loss))}
+    return {
+        part: {key: value for key, value in thing.get_config().items() if key != "name"}
+        for part, thing in (("optimizer", model.optimizer), ("loss", model.loss))
+    }
 
 
 def fit(
@@ -145,10 +141,8 @@ def fit(
 ) -> keras.callbacks.History:
     """Compile ``model`` and train it on N×28×28 ``images`` with class-index ``labels`` for the recipe's budget.
 
-    With ``recipe.class_cap`` each epoch follows :func:`capped_order`, and
-    class weights balance the classes of such an epoch. ``validation``
-    (images, labels) is scored after every epoch for the learning curves and
-    callbacks. The history gains ``seconds``: the wall-clock time of the
+    ``validation`` (images, labels) is scored after every epoch for the
+    learning curves and callbacks. The history gains ``seconds``: the wall-clock time of the
     whole fit.
     """
     num_classes = model.output_shape[-1]
@@ -156,26 +150,15 @@ def fit(
     if validation is not None:
         val = (validation[0][..., None], keras.utils.to_categorical(validation[1], num_classes))
     start = time.perf_counter()
-    x, y = images[..., None], keras.utils.to_categorical(labels, num_classes)
-    if recipe.class_cap:
-        epoch_size = int(np.minimum(np.bincount(labels, minlength=num_classes), recipe.class_cap).sum())
-        epochs = recipe.epochs_for(epoch_size)
-        order = capped_order(labels, num_classes, recipe.class_cap, epochs)
-        epoch_labels = labels[order[:epoch_size]]
-        steps_per_epoch = int(np.ceil(epoch_size / recipe.batch_size))
-        train = (tf.data.Dataset.from_tensor_slices(order).repeat().batch(recipe.batch_size)
-                 .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2))  # already shuffled
-        fit_args = {"x": train, "steps_per_epoch": steps_per_epoch, "shuffle": False}
-    else:
-        epochs = recipe.epochs_for(len(labels))
-        epoch_labels, steps_per_epoch = labels, int(np.ceil(len(labels) / recipe.batch_size))
-        fit_args = {"x": x, "y": y, "batch_size": recipe.batch_size}
-    compile_model(model, recipe, epochs * steps_per_epoch)
+    epochs = recipe.epochs_for(len(labels))
+    compile_model(model, recipe, epochs * int(np.ceil(len(labels) / recipe.batch_size)))
     history = model.fit(
-        **fit_args,
+        images[..., None],
+        keras.utils.to_categorical(labels, num_classes),
+        batch_size=recipe.batch_size,
         epochs=epochs,
         validation_data=val,
-        class_weight=class_weights(epoch_labels, num_classes) if recipe.balance_classes else None,
+        class_weight=class_weights(labels, num_classes) if recipe.balance_classes else None,
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -183,7 +166,9 @@ def fit(
     return history
 
 
-def train_recipe(data: Dataset, recipe: Recipe, *, verbose: int | str = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+def train_recipe(
+    data: Dataset, recipe: Recipe, *, verbose: int | str = "auto"
+) -> tuple[keras.Model, keras.callbacks.History]:
     """Seed, build the recipe's model for ``data`` and train it on ``data``'s training set.
 
     If ``data`` has a validation set (:meth:`Dataset.with_validation`), it is
@@ -224,8 +209,9 @@ def compare_recipes(data: Dataset, recipes: dict[str, Recipe]) -> dict[str, RunR
     results = {}
     for name, recipe in recipes.items():
         model, history = train_recipe(data, recipe, verbose=0)
-        results[name] = RunResult(validation_accuracy(model, data), history.history["seconds"][0], history.history,
-                                  model)
+        results[name] = RunResult(
+            validation_accuracy(model, data), history.history["seconds"][0], history.history, model
+        )
         print(f"{name:<32} validation accuracy {results[name].accuracy:.2%}   ({results[name].seconds:.0f} s)")
     return results
 
@@ -256,5 +242,7 @@ def training_time_here(images: int, recipe: Recipe, num_classes: int) -> str:
     speed = measure_speed(recipe, num_classes)
     seconds = images / speed
     took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    return (f"This machine trains this network at about {speed:,.0f} images/s: "
-            f"the {images:,} training images of this notebook take about {took} here.")
+    return (
+        f"This machine trains this network at about {speed:,.0f} images/s: "
+        f"the {images:,} training images of this notebook take about {took} here."
+    )

@@ -1,7 +1,7 @@
 """The word pad: write a word (or any line of characters) on a wide canvas and watch the CRNN read it live.
 
-Like the character pad (:mod:`hcr_utils.widget`), it keeps the strokes in
-Python, rasterises them with a round brush and reads them after every stroke,
+Like the character pad (:mod:`hcr_utils.widget`), it holds a
+:class:`~hcr_utils.pen.Pen`, rasterises the strokes with a round brush and reads them after every stroke,
 and now and then while you write; it shows each character read with its
 probability, and the word of the shipped list that the line most likely writes.
 """
@@ -9,35 +9,23 @@ probability, and the word of the shipped list that the line most likely writes.
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
-import numpy as np
 from ipycanvas import Canvas, hold_canvas
-from PIL import Image
 
 from . import config
-from .inference import ModelNotFoundError, describe_source
-from .strokes import thin
-from .widget import PAPER, TOUCH_STYLE, Point, StrokePad, render_strokes
-from .words import LINE_HEIGHT, Lexicon, LineReading, WordReader, find_reader
+from .errors import HcrError
+from .pen import PAPER, TOUCH_STYLE, Pen, of_the_pen
+from .saved import describe_source
+from .strokes import render_strokes
+from .widget import message
+from .words import Lexicon, LineReading, WordReader, find_reader
 
 WIDTH, HEIGHT = 840, 200  # canvas pixels: room for a word of ten letters
 BRUSH_WIDTH = 16  # pen diameter: strokes as thick, relative to a letter 120 pixels tall, as EMNIST's
 WRITE_PROMPT = "Write a word"
-
-
-def line_strokes(line: np.ndarray, margin: int = 20) -> list[list[Point]]:
-    """A 28×W white-on-black line as pad strokes: its ink thinned to centre lines (a dot per pixel), as tall as the canvas.
-
-    Used to write real test lines on the pad, to test and time it; what does not fit the canvas's width is dropped.
-    """
-    big = np.asarray(Image.fromarray(line).resize((line.shape[1] * 4, LINE_HEIGHT * 4), Image.Resampling.BICUBIC))
-    rows, cols = np.nonzero(thin(big > 128))
-    scale = (HEIGHT - 2 * margin) / (4 * LINE_HEIGHT)
-    return [[(margin + c * scale, margin + r * scale)] for r, c in zip(rows, cols) if margin + c * scale < WIDTH]
 
 
 def characters_html(characters: Sequence[tuple[str, float]]) -> str:
@@ -45,33 +33,35 @@ def characters_html(characters: Sequence[tuple[str, float]]) -> str:
     boxes = []
     for char, prob in characters:
         colour = "#2a7ab9" if prob >= 0.8 else "#d08a1c" if prob >= 0.5 else "#c0392b"
-        boxes.append(f'<div class="hcr-read-char" style="display:inline-block;text-align:center;margin:2px">'
-                     f'<div class="hcr-char" style="font:bold 30px monospace;width:34px;border-bottom:4px solid '
-                     f'{colour}">{html.escape(char)}</div>'
-                     f'<div style="font:11px monospace;color:{colour}">{100 * prob:.0f}%</div></div>')
+        boxes.append(
+            f'<div class="hcr-read-char" style="display:inline-block;text-align:center;margin:2px">'
+            f'<div class="hcr-char" style="font:bold 30px monospace;width:34px;border-bottom:4px solid '
+            f'{colour}">{html.escape(char)}</div>'
+            f'<div style="font:11px monospace;color:{colour}">{100 * prob:.0f}%</div></div>'
+        )
     return '<div class="hcr-line">' + "".join(boxes) + "</div>"
 
 
-class WordPad(StrokePad, widgets.VBox):
+class WordPad(widgets.VBox):
     """A wide canvas, Clear/Undo, the characters read with their probabilities, and the likeliest word of the list."""
-
-    brush_width = BRUSH_WIDTH
 
     def __init__(self, models_dir: Path | str | None = None, lexicon: Lexicon | None = None) -> None:
         super().__init__()
         self.add_class("hcr-word-pad")
         self.models_dir = Path(models_dir) if models_dir is not None else config.models_dir()
-        self.strokes: list[list[Point]] = []
         self.reading: LineReading | None = None
         self.word: str | None = None  # the word of the list that the drawing most likely writes
         self._lexicon = lexicon
         self._reader: WordReader | None = None
-        self._drawing = False
-        self._last_read = 0.0
 
-        self.canvas = Canvas(width=WIDTH, height=HEIGHT, sync_image_data=False,
-                             layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"))
+        self.canvas = Canvas(
+            width=WIDTH,
+            height=HEIGHT,
+            sync_image_data=False,
+            layout=widgets.Layout(width=f"{WIDTH}px", height=f"{HEIGHT}px", border="1px solid #999"),
+        )
         self.canvas.add_class("hcr-canvas")
+        self.pen = Pen(self.canvas, BRUSH_WIDTH, changed=lambda: self.read(), repaint=lambda: self._paint())
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=widgets.Layout(width="84px"))
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=widgets.Layout(width="84px"))
         self.characters = widgets.HTML()
@@ -82,20 +72,31 @@ class WordPad(StrokePad, widgets.VBox):
         self.source = widgets.HTML()
         self.source.add_class("hcr-source")
 
-        self._listen()
-        self.clear_button.on_click(lambda _: self.clear())
-        self.undo_button.on_click(lambda _: self.undo())
-        self.children = [widgets.HTML(TOUCH_STYLE), self.canvas, widgets.HBox([self.clear_button, self.undo_button]),
-                         self.characters, self.word_html, self.status, self.source]
+        self.clear_button.on_click(lambda _: self.pen.clear())
+        self.undo_button.on_click(lambda _: self.pen.undo())
+        self.children = [
+            widgets.HTML(TOUCH_STYLE),
+            self.canvas,
+            widgets.HBox([self.clear_button, self.undo_button]),
+            self.characters,
+            self.word_html,
+            self.status,
+            self.source,
+        ]
         self._paint()
         self.read()
+
+    strokes = of_the_pen("strokes", "The strokes written, each a list of (x, y) canvas points.")
+    draw = of_the_pen("draw")
+    undo = of_the_pen("undo")
+    clear = of_the_pen("clear")
 
     def _paint(self) -> None:
         """Redraw the canvas from the strokes the pad holds."""
         with hold_canvas():
             self.canvas.fill_style = PAPER
             self.canvas.fill_rect(0, 0, WIDTH, HEIGHT)
-            self._paint_strokes()
+            self.pen.paint()
 
     def reader(self) -> WordReader:
         """Your word model from ``models_dir`` if you trained one, else the shipped one; loaded once."""
@@ -109,7 +110,6 @@ class WordPad(StrokePad, widgets.VBox):
 
     def read(self) -> None:
         """Show the characters read with their probabilities and the likeliest word, or say what is wrong."""
-        self._last_read = time.monotonic()
         self.reading, self.word = None, None
         try:
             reader = self.reader()
@@ -119,12 +119,16 @@ class WordPad(StrokePad, widgets.VBox):
             self.reading = reader.read_with_scores(render_strokes(self.strokes, (WIDTH, HEIGHT), BRUSH_WIDTH))
             self.word = reader.word(self.reading.probabilities)
             self._show("")
-        except (ModelNotFoundError, ValueError) as err:  # ValueError covers blank pictures (BlankImageError)
-            self._show(str(err)[:1].upper() + str(err)[1:])
+        except HcrError as err:  # a missing model, a blank picture
+            self._show(message(err))
 
     def _show(self, message: str) -> None:
         self.characters.value = characters_html(self.reading.characters if self.reading else [])
-        self.word_html.value = ("" if self.reading is None else
-                                f"In the word list: <b>{html.escape(self.word)}</b>" if self.word else
-                                "No word of the list fits")
+        self.word_html.value = (
+            ""
+            if self.reading is None
+            else f"In the word list: <b>{html.escape(self.word)}</b>"
+            if self.word
+            else "No word of the list fits"
+        )
         self.status.value = f'<span style="color:#a33">{html.escape(message)}</span>' if message else ""

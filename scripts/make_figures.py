@@ -53,7 +53,9 @@ def o_versus_zero(recognizer: Recognizer) -> None:
             images.append(image)
             maps.append(grad_cam(recognizer.model, image, index))
             captions.append(f"{name}: evidence for '{char}'\n(p = {probabilities[index]:.2f})")
-    figure = plots.heatmaps(images, maps, captions, title="Shipped EMNIST model: where the evidence for 'O' and '0' lies")
+    figure = plots.heatmaps(
+        images, maps, captions, title="Shipped EMNIST model: where the evidence for 'O' and '0' lies"
+    )
     figure.savefig(FIGURES / "o_vs_0_gradcam.png", dpi=90)
 
 

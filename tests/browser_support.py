@@ -1,5 +1,6 @@
 """What the browser tests share: a server started on 127.0.0.1 and stopped by its process ids, a headless
-Chromium page that can reach nothing but 127.0.0.1, drawing with the mouse or a finger, and reading the canvas.
+Chromium page that can reach nothing but 127.0.0.1 and fails the test on any error in the page, drawing with
+the mouse or a finger, and reading the canvas (waiting until it shows what is expected, never a fixed time).
 
 Needs Debian's ``chromium`` at /usr/bin/chromium (``apt-get install -y chromium``); Playwright drives it
 through ``executable_path``, so ``playwright install`` is never needed.
@@ -12,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,12 +24,19 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BROWSER_MARKS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+    ),
 ]
 SEVEN = [(60, 60), (220, 60), (120, 250)]  # canvas pixels: across the top, then down to the left
 
@@ -69,6 +78,39 @@ def _stop(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def jupyter_env(base: Path, models_dir: Path) -> dict[str, str]:
+    """The environment of a Jupyter or Voilà server whose settings all live in ``base``, reading ``models_dir``."""
+    from hcr_utils import config
+
+    return {
+        **os.environ,
+        "HOME": str(base),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+        config.MODELS_DIR_ENV: str(models_dir),
+    }
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, base: Path, models_dir: Path) -> Iterator[str]:
+    """Voilà serving ``notebook`` on a free 127.0.0.1 port, as `make app` starts it; yields its address."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=False",
+    ]
+    url = f"http://127.0.0.1:{port}/"
+    with server(command, jupyter_env(base, models_dir), url + "voila/static/does-not-exist", base / "voila.log"):
+        yield url
+
+
 @contextlib.contextmanager
 def server(command: list[str], env: dict[str, str], ready_url: str, log_path: Path) -> Iterator[subprocess.Popen]:
     """Start ``command``, wait until ``ready_url`` answers (any HTTP status), and stop it (its kernels first) afterwards."""
@@ -93,9 +135,37 @@ def server(command: list[str], env: dict[str, str], ready_url: str, log_path: Pa
             process.wait()
 
 
+# Console errors that are not the course's: a request to anything but 127.0.0.1, which the page aborts; and
+# Voilà 0.5 loading Notebook 7's lab extension, which asks for JupyterLab's document registry (module federation
+# error RUNTIME-012 for @jupyterlab/docregistry). Every other console error, and every uncaught one, fails the test.
+NOT_OURS = ("net::ERR_FAILED", '#RUNTIME-012\nargs: {"shareKey":"@jupyterlab/docregistry"}')
+# Uncaught errors that are not the course's, by message and the file they come from: Notebook 7 loading its
+# settings in its own code (notebook_core.js), at start-up.
+NOT_OURS_UNCAUGHT = (("Cannot read properties of undefined (reading 'schema')", "/static/notebook/notebook_core."),)
+
+
+def _console_error(message) -> str | None:
+    """A console error worth failing for: any but those in NOT_OURS."""
+    if message.type != "error" or any(known in message.text for known in NOT_OURS):
+        return None
+    return message.text
+
+
+def _uncaught(error) -> str | None:
+    """An uncaught error worth failing for, with where it was thrown: any but those in NOT_OURS_UNCAUGHT."""
+    text, stack = str(error), error.stack or ""
+    if any(known in text and where in stack for known, where in NOT_OURS_UNCAUGHT):
+        return None
+    return f"uncaught: {text}\n{stack}"
+
+
 @contextlib.contextmanager
 def browser_page(viewport: dict[str, int] | None = None, touch: bool = False) -> Iterator[tuple[object, list[str]]]:
-    """A headless Chromium page that may load only 127.0.0.1, and the list of its console errors."""
+    """A headless Chromium page that may load only 127.0.0.1, and the list of its errors.
+
+    The errors are uncaught exceptions in the page and console errors (but those in NOT_OURS and
+    NOT_OURS_UNCAUGHT); any at the end of the block fails the test.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -103,12 +173,17 @@ def browser_page(viewport: dict[str, int] | None = None, touch: bool = False) ->
         try:
             context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, has_touch=touch)
             page = context.new_page()
-            page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
-                       else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1" else route.abort()
+                ),
+            )
             errors: list[str] = []
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: (text := _console_error(message)) and errors.append(text))
+            page.on("pageerror", lambda error: (text := _uncaught(error)) and errors.append(text))
             yield page, errors
+            assert errors == [], f"errors in the page: {errors}"
         finally:
             browser.close()
 
@@ -127,7 +202,8 @@ def draw_with_mouse(page, canvas, points: Sequence[tuple[float, float]]) -> None
 def draw_with_finger(canvas, points: Sequence[tuple[float, float]], steps: int = 6) -> None:
     """The same stroke as touch events (touchstart, touchmove..., touchend), as a finger on a phone sends them."""
     canvas.scroll_into_view_if_needed()
-    canvas.evaluate("""(canvas, args) => {
+    canvas.evaluate(
+        """(canvas, args) => {
         const [points, steps] = args, box = canvas.getBoundingClientRect();
         const touch = (x, y) => new Touch({identifier: 1, target: canvas, clientX: box.left + x, clientY: box.top + y});
         const send = (type, x, y) => canvas.dispatchEvent(new TouchEvent(type, {
@@ -139,12 +215,12 @@ def draw_with_finger(canvas, points: Sequence[tuple[float, float]], steps: int =
             for (let s = 1; s <= steps; s++) send('touchmove', x0 + (x1 - x0) * s / steps, y0 + (y1 - y0) * s / steps);
         }
         send('touchend', ...points[points.length - 1]);
-    }""", [list(map(list, points)), steps])
+    }""",
+        [list(map(list, points)), steps],
+    )
 
 
-def canvas_pixels(canvas) -> dict[str, float]:
-    """What the canvas shows: the share of opaque pixels, of white ones and of dark (ink) ones."""
-    return canvas.evaluate("""canvas => {
+PIXELS = """canvas => {
         const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         let opaque = 0, white = 0, dark = 0;
         for (let i = 0; i < data.length; i += 4) {
@@ -154,4 +230,23 @@ def canvas_pixels(canvas) -> dict[str, float]:
         }
         const n = data.length / 4;
         return {opaque: opaque / n, white: white / n, dark: dark / n};
-    }""")
+    }"""
+
+
+def canvas_pixels(canvas) -> dict[str, float]:
+    """What the canvas shows: the share of opaque pixels, of white ones and of dark (ink) ones."""
+    return canvas.evaluate(PIXELS)
+
+
+def wait_for_pixels(canvas, condition: str, timeout_ms: int = 20_000) -> None:
+    """Wait until the canvas shows ``condition``, a JavaScript test of ``opaque``, ``white`` and ``dark`` (shares).
+
+    Fails the test, saying what the canvas showed, if it does not within ``timeout_ms``.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    test = f"canvas => {{ const {{opaque, white, dark}} = ({PIXELS})(canvas); return {condition}; }}"
+    try:
+        canvas.page.wait_for_function(test, arg=canvas.element_handle(), timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pytest.fail(f"the canvas never showed {condition}: it shows {canvas_pixels(canvas)}")

@@ -1,25 +1,31 @@
 """End to end in a real browser: the drawing pad as a web page (Voilà serving notebooks/app.ipynb).
 
 Voilà runs the notebook before the page connects, so the page must get the canvas drawn again
-(hcr_utils.widget.resend_canvas_switch): white paper, round ink, no errors in the page. The test
+(hcr_utils.pen.resend_canvas_switch): white paper, round ink, no errors in the page. The test
 starts Voilà on 127.0.0.1, draws a 7 with the mouse and a 1 with a finger (touch events),
 switches to characters, saves a screenshot to outputs/ and stops every process by its id.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import (
+    BROWSER_MARKS,
+    SEVEN,
+    browser_page,
+    canvas_pixels,
+    draw_with_finger,
+    draw_with_mouse,
+    voila,
+    wait_for_pixels,
+)
 from PIL import Image
-from browser_support import (BROWSER_MARKS, SEVEN, browser_page, canvas_pixels, draw_with_finger, draw_with_mouse,
-                             free_port, server)
 
 from hcr_utils import config
 from hcr_utils.datasets import Dataset
@@ -36,14 +42,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Itera
     """Voilà serving a copy of the app notebook on a free 127.0.0.1 port, as `make app` starts it."""
     base = tmp_path_factory.mktemp("voila")
     shutil.copy(APP, base / APP.name)
-    port = free_port()
-    env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           config.MODELS_DIR_ENV: str(models_dir)}
-    command = [sys.executable, "-m", "voila", str(base / APP.name), "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=False"]
-    url = f"http://127.0.0.1:{port}/"
-    with server(command, env, url + "voila/static/does-not-exist", base / "voila.log"):
+    with voila(base / APP.name, base, models_dir) as url:
         yield url
 
 
@@ -57,7 +56,7 @@ def upload(page, pad, path: Path) -> None:
 def test_the_web_page_draws_and_reads(app_url: str, tmp_path: Path, mnist_sample: Dataset) -> None:
     from playwright.sync_api import expect
 
-    with browser_page(touch=True) as (page, errors):
+    with browser_page(touch=True) as (page, _):
         started = time.perf_counter()
         page.goto(app_url)
         pad = page.locator(".hcr-pad")
@@ -65,8 +64,7 @@ def test_the_web_page_draws_and_reads(app_url: str, tmp_path: Path, mnist_sample
         canvas = pad.locator(".hcr-canvas")
         expect(canvas).to_be_visible()
         ready = time.perf_counter() - started
-        page.wait_for_timeout(500)
-        assert canvas_pixels(canvas)["white"] > 0.95, "white paper on the canvas"
+        wait_for_pixels(canvas, "white > 0.95")  # white paper on the canvas
 
         draw_with_mouse(page, canvas, SEVEN)
         lifted = time.perf_counter()
@@ -79,8 +77,7 @@ def test_the_web_page_draws_and_reads(app_url: str, tmp_path: Path, mnist_sample
 
         pad.get_by_role("button", name="Clear").click()
         expect(pad.locator(".hcr-status")).to_contain_text("Draw a character")
-        page.wait_for_timeout(300)
-        assert canvas_pixels(canvas)["dark"] < 0.001, "Clear wipes the canvas"
+        wait_for_pixels(canvas, "dark < 0.001")  # Clear wipes the canvas
 
         scroll = page.evaluate("() => window.scrollY")
         draw_with_finger(canvas, ONE)
@@ -96,14 +93,13 @@ def test_the_web_page_draws_and_reads(app_url: str, tmp_path: Path, mnist_sample
         upload(page, pad, notes)
         expect(pad.locator(".hcr-status")).to_contain_text("Could not read notes.png", timeout=20_000)
         upload(page, pad, photo)
-        expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text(mnist_sample.classes[mnist_sample.y_test[0]],
-                                                               timeout=20_000)
-        page.wait_for_timeout(300)
-        assert canvas_pixels(canvas)["dark"] > 0.01, "the uploaded picture shows on the canvas"
+        expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text(
+            mnist_sample.classes[mnist_sample.y_test[0]], timeout=20_000
+        )
+        wait_for_pixels(canvas, "dark > 0.01")  # the uploaded picture shows on the canvas
 
         draw_with_mouse(page, canvas, SEVEN)
         pad.get_by_role("button", name="Characters").click()
         expect(pad.locator(".hcr-source")).to_contain_text("emnist_cnn.keras", timeout=20_000)
         expect(pad.locator(".hcr-char")).to_have_count(3)
         print(f"page ready {ready:.1f} s after the request; guess {answered:.2f} s after the pen was lifted")
-    assert not [error for error in errors if "setAttr" in error or "Uncaught" in error], errors

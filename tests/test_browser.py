@@ -7,7 +7,6 @@ Everything runs on 127.0.0.1 and every process the test starts is stopped by its
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import sys
@@ -16,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import BROWSER_MARKS, SEVEN, browser_page, canvas_pixels, draw_with_mouse, free_port, server
+from browser_support import (
+    BROWSER_MARKS,
+    SEVEN,
+    browser_page,
+    canvas_pixels,
+    draw_with_mouse,
+    free_port,
+    jupyter_env,
+    server,
+    wait_for_pixels,
+)
 
 from hcr_utils import config
 
@@ -43,7 +52,9 @@ class Jupyter:
 
 
 @pytest.fixture(scope="session", params=list(FRONTENDS))
-def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Jupyter]:
+def jupyter(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models_dir: Path
+) -> Iterator[Jupyter]:
     """A fresh server of one front end on a free 127.0.0.1 port, with its own home, config and a copy of notebook 09."""
     subcommand, app, path, _ = FRONTENDS[request.param]
     base = tmp_path_factory.mktemp(request.param)
@@ -51,13 +62,21 @@ def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "HOME": str(base), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           config.MODELS_DIR_ENV: str(models_dir), config.QUICK_ENV: "1"}
+    env = {**jupyter_env(base, models_dir), config.QUICK_ENV: "1"}
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "jupyter", subcommand, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-               f"--{app}.expose_app_in_browser=True"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        subcommand,
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--allow-root",
+        f"--{app}.expose_app_in_browser=True",
+    ]
     with server(command, env, f"{url}/api/status?token={token}", base / "server.log"):
         yield Jupyter(request.param, url, token, f"{url}/{path}/{NOTEBOOK.name}?token={token}")
 
@@ -77,8 +96,10 @@ def _errors_in_notebook(page) -> list[str]:
 def _run_notebook(page, jupyter: Jupyter):
     """Open notebook 09, run all its cells, and return the last drawing pad on the page."""
     page.goto(jupyter.notebook_url)
-    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                           "?.status === 'idle'", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000,
+    )
     assert page.evaluate("() => window.jupyterapp.name") == FRONTENDS[jupyter.frontend][3]
     assert page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')") is not False
     assert _errors_in_notebook(page) == []
@@ -93,22 +114,23 @@ def test_draw_a_seven_and_reload(jupyter: Jupyter) -> None:
         expect(pad.locator(".hcr-status")).to_contain_text("Draw a character", timeout=30_000)
         canvas = pad.locator(".hcr-canvas")
         box = canvas.bounding_box()
-        assert box is not None and round(box["width"]) == 280
+        assert box is not None
+        assert round(box["width"]) == 280
         draw_with_mouse(page, canvas, SEVEN)
         expect(pad.locator(".hcr-rank1 .hcr-char")).to_have_text("7", timeout=20_000)
         expect(pad.locator(".hcr-char")).to_have_count(3)
         shown = canvas_pixels(canvas)
-        assert shown["white"] > 0.5 and shown["dark"] > 0.03, f"paper and ink on the canvas: {shown}"
+        assert shown["white"] > 0.5, f"paper and ink on the canvas: {shown}"
+        assert shown["dark"] > 0.03, f"paper and ink on the canvas: {shown}"
         pad.screenshot(path=str(config.outputs_dir() / f"widget_e2e_{jupyter.frontend}.png"))
 
         # a reload starts a new page on the same kernel: the pad must draw its paper and strokes again
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        page.wait_for_timeout(1000)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")  # waits until saved
         page.reload()
-        page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                               "?.status === 'idle'", timeout=60_000)
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=60_000,
+        )
         canvas = page.locator(".hcr-pad .hcr-canvas").last
         expect(canvas).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1500)
-        shown = canvas_pixels(canvas)
-        assert shown["white"] > 0.5 and shown["dark"] > 0.03, f"after a reload the canvas shows: {shown}"
+        wait_for_pixels(canvas, "white > 0.5 && dark > 0.03")  # paper and the seven again, after the reload

@@ -18,7 +18,8 @@ from hcr_utils.idx import DataFileError, read_idx
 
 def test_load_mnist_sample(sample_dir: Path) -> None:
     data = load_mnist(sample_dir / "mnist")
-    assert data.x_train.shape == (2000, 28, 28) and data.x_test.shape == (500, 28, 28)
+    assert data.x_train.shape == (2000, 28, 28)
+    assert data.x_test.shape == (500, 28, 28)
     assert data.classes == tuple("0123456789")
     assert data.characters(np.array([0, 7])).tolist() == ["0", "7"]
 
@@ -104,7 +105,8 @@ def test_missing_mnist_is_downloaded_from_npz(tmp_path: Path, sample_dir: Path, 
     monkeypatch.setattr(datasets, "MNIST_URL", file_server.url("mnist.npz"))
     monkeypatch.setattr(datasets, "MNIST_SHA256", sha256_of(npz))
     data = load_mnist(tmp_path / "mnist")
-    assert np.array_equal(data.x_test, sample.x_test) and np.array_equal(data.y_train, sample.y_train)
+    assert np.array_equal(data.x_test, sample.x_test)
+    assert np.array_equal(data.y_train, sample.y_train)
     assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(
         ["mnist.npz", *datasets.mnist_files().values()]
     )
@@ -123,7 +125,8 @@ def test_missing_emnist_is_extracted_from_nist_zip(tmp_path: Path, sample_dir: P
     monkeypatch.setattr(datasets, "EMNIST_SHA256", sha256_of(archive))
     data = load_emnist("balanced", tmp_path / "emnist")
     expected = load_emnist("balanced", sample_dir / "emnist")
-    assert np.array_equal(data.x_train, expected.x_train) and data.classes == expected.classes
+    assert np.array_equal(data.x_train, expected.x_train)
+    assert data.classes == expected.classes
     assert not list((tmp_path / "emnist").glob("*.part"))
     assert not (tmp_path / "emnist" / bymerge["train_labels"]).exists()  # nobody asked for it yet
     labels, classes = datasets.load_emnist_labels("bymerge", "train", tmp_path / "emnist")
@@ -135,7 +138,8 @@ def test_missing_emnist_is_extracted_from_nist_zip(tmp_path: Path, sample_dir: P
 def test_bymerge_labels_show_the_natural_imbalance_that_balanced_removes(sample_dir: Path) -> None:
     labels, classes = datasets.load_emnist_labels("bymerge", "train", sample_dir / "emnist")
     counts = np.bincount(labels, minlength=len(classes))
-    assert len(classes) == 47 and counts.min() > 0
+    assert len(classes) == 47
+    assert counts.min() > 0
     assert counts.max() / counts.min() > 10  # real handwriting: digits and common letters dominate
     assert classes[int(counts.argmax())].isdigit()
     balanced = load_emnist("balanced", sample_dir / "emnist")

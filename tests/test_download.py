@@ -16,7 +16,11 @@ def served_file(file_server, sample_dir: Path) -> tuple[str, bytes, str]:
     """A real IDX file published by the test server: (url, content, sha256)."""
     content = (sample_dir / "mnist/t10k-images-idx3-ubyte.gz").read_bytes()
     (file_server.root / "t10k-images-idx3-ubyte.gz").write_bytes(content)
-    return file_server.url("t10k-images-idx3-ubyte.gz"), content, sha256_of(file_server.root / "t10k-images-idx3-ubyte.gz")
+    return (
+        file_server.url("t10k-images-idx3-ubyte.gz"),
+        content,
+        sha256_of(file_server.root / "t10k-images-idx3-ubyte.gz"),
+    )
 
 
 def test_download_writes_verified_file_and_shows_progress(tmp_path: Path, served_file) -> None:
@@ -24,7 +28,8 @@ def test_download_writes_verified_file_and_shows_progress(tmp_path: Path, served
     progress = io.StringIO()
     path = download(url, tmp_path / "data" / "t10k.gz", sha, progress=progress)
     assert path.read_bytes() == content
-    assert "100%" in progress.getvalue() and f"{len(content) / 1e6:.1f} MB" in progress.getvalue()
+    assert "100%" in progress.getvalue()
+    assert f"{len(content) / 1e6:.1f} MB" in progress.getvalue()
     assert [p.name for p in path.parent.iterdir()] == ["t10k.gz"]
 
 
@@ -63,7 +68,8 @@ def test_retry_recovers_after_a_cut(tmp_path: Path, served_file, file_server, mo
 
     monkeypatch.setattr("hcr_utils.download.time.sleep", heal)
     path = download(url, tmp_path / "out" / "f.gz", sha, retries=3, backoff=1.5, progress=None)
-    assert path.read_bytes() == content and real_sleep_calls == [1.5]
+    assert path.read_bytes() == content
+    assert real_sleep_calls == [1.5]
 
 
 def test_404_is_not_retried(tmp_path: Path, file_server) -> None:
@@ -78,5 +84,7 @@ def test_no_server_explains_offline_fallback(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(DownloadError, match=r"refused.*If this machine is offline.*f\.gz \(SHA-256 1{64}\)"):
-        download(f"http://127.0.0.1:{port}/f.gz", tmp_path / "out" / "f.gz", "1" * 64, retries=2, backoff=0, progress=None)
+        download(
+            f"http://127.0.0.1:{port}/f.gz", tmp_path / "out" / "f.gz", "1" * 64, retries=2, backoff=0, progress=None
+        )
     assert list((tmp_path / "out").iterdir()) == []

@@ -15,11 +15,14 @@ def test_reads_real_mnist_sample(sample_dir: Path) -> None:
     images, labels = read_images_and_labels(
         sample_dir / "mnist/train-images-idx3-ubyte.gz", sample_dir / "mnist/train-labels-idx1-ubyte.gz"
     )
-    assert images.shape == (2000, 28, 28) and images.dtype == np.uint8
+    assert images.shape == (2000, 28, 28)
+    assert images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [200] * 10
-    assert images.max() == 255 and images.min() == 0
+    assert images.max() == 255
+    assert images.min() == 0
     # real digits: the ink is in the middle, the border is background
-    assert images[:, :, :3].mean() < 2 and images[:, 10:18, 10:18].mean() > 60
+    assert images[:, :, :3].mean() < 2
+    assert images[:, 10:18, 10:18].mean() > 60
 
 
 def test_round_trip(tmp_path: Path) -> None:

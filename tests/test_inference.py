@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hcr_utils import inference
+from hcr_utils import config
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import ModelNotFoundError, Recognizer, describe_source, find_model, labels_path
 from hcr_utils.preprocessing import BlankImageError
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -21,16 +20,20 @@ SEVEN = [[(60, 60), (220, 60), (120, 250)]]
 
 
 def test_load_reads_the_labels(mnist_recognizer: Recognizer, emnist_recognizer: Recognizer) -> None:
-    assert mnist_recognizer.dataset == "mnist" and mnist_recognizer.classes == tuple("0123456789")
-    assert emnist_recognizer.dataset == "emnist" and len(emnist_recognizer.classes) == 47
+    assert mnist_recognizer.dataset == "mnist"
+    assert mnist_recognizer.classes == tuple("0123456789")
+    assert emnist_recognizer.dataset == "emnist"
+    assert len(emnist_recognizer.classes) == 47
     assert {"A", "a", "Z", "9"} <= set(emnist_recognizer.classes)
 
 
 def test_top_k_gives_sorted_character_probability_pairs(emnist_recognizer: Recognizer, emnist_sample: Dataset) -> None:
     best = emnist_recognizer.top_k(emnist_sample.x_test[0], k=5)
-    assert len(best) == 5 and all(char in emnist_recognizer.classes for char, _ in best)
+    assert len(best) == 5
+    assert all(char in emnist_recognizer.classes for char, _ in best)
     probs = [prob for _, prob in best]
-    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-5
+    assert probs == sorted(probs, reverse=True)
+    assert 0 < sum(probs) <= 1 + 1e-5
 
 
 def test_top_k_reads_real_test_digits(mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
@@ -57,27 +60,18 @@ def test_top_k_reads_a_drawn_seven_in_any_format(mnist_recognizer: Recognizer) -
         assert mnist_recognizer.top_k(image)[0][0] == "7"
 
 
-@pytest.mark.parametrize("image", [np.zeros((280, 280), np.uint8), np.full((280, 280, 4), 255, np.uint8),
-                                   render_strokes([[(140, 140)]])], ids=["blank", "white-rgba", "dot"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280), np.uint8), np.full((280, 280, 4), 255, np.uint8), render_strokes([[(140, 140)]])],
+    ids=["blank", "white-rgba", "dot"],
+)
 def test_blank_pictures_raise_instead_of_guessing(mnist_recognizer: Recognizer, image: np.ndarray) -> None:
     with pytest.raises(BlankImageError):
         mnist_recognizer.top_k(image)
 
 
-def test_top_k_is_fast_on_a_canvas_drawing(mnist_recognizer: Recognizer) -> None:
-    drawing = render_strokes(SEVEN)
-    mnist_recognizer.top_k(drawing)
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        mnist_recognizer.top_k(drawing)
-        times.append(time.perf_counter() - start)
-    # benchmarks/bench_inference.py measures the 15 ms p95 target; this catches a return to model.predict (50+ ms)
-    assert np.median(times) < 0.04
-
-
 def test_missing_model_names_what_creates_it(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match=r"04_mnist_improve_and_evaluate\.ipynb.*hcr_utils train mnist"):
+    with pytest.raises(ModelNotFoundError, match=r"04_mnist_improve_and_evaluate\.ipynb.*`hcr train mnist"):
         Recognizer.load(tmp_path / "mnist_cnn.keras")
     with pytest.raises(ModelNotFoundError, match="06_emnist_train"):
         Recognizer.load(tmp_path / "emnist_cnn.keras")
@@ -92,10 +86,10 @@ def test_missing_labels_file_is_reported(tmp_path: Path, models_dir: Path) -> No
 def test_find_model_falls_back_to_the_shipped_models(
     tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     assert find_model("mnist_cnn.keras", tmp_path / "quick") == models_dir / "mnist_cnn.keras"
     assert labels_path(find_model("emnist_cnn.keras", models_dir)).exists()
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", tmp_path / "nothing")
     with pytest.raises(ModelNotFoundError, match=str(tmp_path / "quick" / "mnist_cnn.keras")):
         find_model("mnist_cnn.keras", tmp_path / "quick")
 
@@ -103,9 +97,10 @@ def test_find_model_falls_back_to_the_shipped_models(
 def test_find_model_prefers_your_model_and_says_whose_it_is(
     tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inference, "SHIPPED_MODELS_DIR", models_dir)
+    monkeypatch.setattr(config, "SHIPPED_MODELS_DIR", models_dir)
     shipped = find_model("emnist_cnn.keras", tmp_path / "mine")
-    assert shipped == models_dir / "emnist_cnn.keras" and "shipped with the course" in describe_source(shipped)
+    assert shipped == models_dir / "emnist_cnn.keras"
+    assert "shipped with the course" in describe_source(shipped)
     (tmp_path / "mine").mkdir()
     for source in (shipped, labels_path(shipped)):
         (tmp_path / "mine" / source.name).write_bytes(source.read_bytes())
@@ -116,7 +111,8 @@ def test_find_model_prefers_your_model_and_says_whose_it_is(
 
 def test_probabilities_of_a_batch(mnist_recognizer: Recognizer, mnist_sample: Dataset) -> None:
     probs = mnist_recognizer.probabilities(mnist_sample.x_test[:7])
-    assert probs.shape == (7, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    assert probs.shape == (7, 10)
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
 
 
 def test_prepare_uses_the_models_own_conversion(mnist_recognizer: Recognizer, emnist_recognizer: Recognizer) -> None:
@@ -128,8 +124,9 @@ def test_prepare_uses_the_models_own_conversion(mnist_recognizer: Recognizer, em
     assert rows[-1] - rows[0] + 1 >= 22  # EMNIST: fills the frame less 2 px
 
 
-def test_answers_restricted_to_digits_or_letters(emnist_recognizer: Recognizer, emnist_sample: Dataset,
-                                                 mnist_recognizer: Recognizer) -> None:
+def test_answers_restricted_to_digits_or_letters(
+    emnist_recognizer: Recognizer, emnist_sample: Dataset, mnist_recognizer: Recognizer
+) -> None:
     prepared = np.stack([emnist_recognizer.prepare(image) for image in emnist_sample.x_test[:200]])
     classes = np.array(emnist_recognizer.classes)
     digits = np.char.isdigit(classes)
@@ -138,7 +135,8 @@ def test_answers_restricted_to_digits_or_letters(emnist_recognizer: Recognizer, 
         assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)  # renormalised
         assert (probs[:, ~kept] == 0).all()  # masked classes never appear
         guesses = emnist_recognizer.top_k(emnist_sample.x_test[0], k=10, allowed=allowed)
-        assert len(guesses) == 10 and all(kept[list(classes).index(char)] for char, _ in guesses)
+        assert len(guesses) == 10
+        assert all(kept[list(classes).index(char)] for char, _ in guesses)
     unrestricted = emnist_recognizer.probabilities(prepared)
     letters = emnist_recognizer.probabilities(prepared, allowed="letters")
     order = np.argsort(-unrestricted[:, ~digits], axis=1)

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from hcr_utils.datasets import Dataset
 from hcr_utils.preprocessing import BlankImageError, UnreadableImageError, decode_image, ink_map, prepare
-from hcr_utils.widget import render_strokes
+from hcr_utils.strokes import render_strokes
 
 pytest_plugins = ["widget_fixtures"]
 
@@ -35,8 +35,11 @@ def _file(image: np.ndarray | Image.Image, fmt: str = "PNG") -> bytes:
 @pytest.mark.parametrize("style", ["emnist", "mnist"])
 def test_prepare_gives_28x28_uint8_with_full_contrast(style: str, mnist_sample: Dataset) -> None:
     out = prepare(_big(mnist_sample.x_test[0]), style)
-    assert out.shape == (28, 28) and out.dtype == np.uint8
-    assert out.max() == 255 and out[0].max() < 32 and out[:, 0].max() < 32  # ink in the middle, dark border
+    assert out.shape == (28, 28)
+    assert out.dtype == np.uint8
+    assert out.max() == 255
+    assert out[0].max() < 32
+    assert out[:, 0].max() < 32  # ink in the middle, dark border
 
 
 def test_emnist_conversion_of_an_emnist_image_gives_it_back(emnist_sample: Dataset) -> None:
@@ -54,7 +57,8 @@ def test_mnist_conversion_fits_20x20_and_centres_the_mass(mnist_sample: Dataset)
         out = prepare(_big(image), "mnist")
         assert max(_box(out)) <= 21
         cy, cx = ndimage.center_of_mass(out.astype(float))
-        assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6
+        assert abs(cy - 13.5) < 0.6
+        assert abs(cx - 13.5) < 0.6
 
 
 @pytest.mark.parametrize("style", ["emnist", "mnist"])
@@ -78,13 +82,20 @@ def test_grey_rgb_and_transparent_rgba_give_the_same_image(mnist_sample: Dataset
 @pytest.mark.parametrize("shape", [(40, 90), (1200, 700), (28, 28)])
 def test_any_size_and_aspect(shape: tuple[int, int]) -> None:
     image = np.zeros(shape, np.uint8)
-    image[shape[0] // 4 : 3 * shape[0] // 4, shape[1] // 2 - max(1, shape[1] // 20) : shape[1] // 2 + max(1, shape[1] // 20)] = 255
+    image[
+        shape[0] // 4 : 3 * shape[0] // 4,
+        shape[1] // 2 - max(1, shape[1] // 20) : shape[1] // 2 + max(1, shape[1] // 20),
+    ] = 255
     out = prepare(image)
-    assert out.shape == (28, 28) and out[14, 14] > 200  # a bar reads as a centred bar
+    assert out.shape == (28, 28)
+    assert out[14, 14] > 200  # a bar reads as a centred bar
 
 
-@pytest.mark.parametrize("image", [np.zeros((280, 280), np.uint8), np.full((280, 280), 255, np.uint8),
-                                   np.full((50, 60, 3), 128, np.uint8)], ids=["black", "white", "grey"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280), np.uint8), np.full((280, 280), 255, np.uint8), np.full((50, 60, 3), 128, np.uint8)],
+    ids=["black", "white", "grey"],
+)
 def test_blank_pictures_raise_a_clear_value_error(image: np.ndarray) -> None:
     with pytest.raises(BlankImageError, match="draw a character"):
         prepare(image)
@@ -96,8 +107,11 @@ def test_a_dot_is_not_a_character() -> None:
         prepare(render_strokes([[(140, 140)]]))
 
 
-@pytest.mark.parametrize("image", [np.zeros((1, 1), np.uint8), np.zeros((28, 28, 2), np.uint8),
-                                   np.zeros((4, 4, 4, 4), np.uint8)], ids=["1x1", "2-channels", "4-d"])
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((1, 1), np.uint8), np.zeros((28, 28, 2), np.uint8), np.zeros((4, 4, 4, 4), np.uint8)],
+    ids=["1x1", "2-channels", "4-d"],
+)
 def test_arrays_that_are_not_images_are_refused(image: np.ndarray) -> None:
     with pytest.raises(ValueError, match="image"):
         prepare(image)
@@ -110,15 +124,18 @@ def test_unknown_style_is_refused() -> None:
 
 def test_ink_map_is_bright_ink_on_black_in_0_1(mnist_sample: Dataset) -> None:
     ink = ink_map(255 - mnist_sample.x_test[0])
-    assert ink.min() == 0.0 and ink.max() == 1.0
-    assert ink[0, 0] == 0.0 and ink.mean() < 0.3
+    assert ink.min() == 0.0
+    assert ink.max() == 1.0
+    assert ink[0, 0] == 0.0
+    assert ink.mean() < 0.3
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "LA"])
 def test_decode_image_reads_common_modes(mode: str, mnist_sample: Dataset) -> None:
     digit = 255 - _big(mnist_sample.x_test[0], 56)
     array = decode_image(_file(Image.fromarray(digit).convert(mode)))
-    assert array.dtype == np.uint8 and array.shape[:2] == (56, 56)
+    assert array.dtype == np.uint8
+    assert array.shape[:2] == (56, 56)
     assert array.ndim == 2 or array.shape[2] in (3, 4)
     assert np.abs(prepare(array).astype(int) - prepare(digit)).mean() < 10
 
@@ -127,7 +144,8 @@ def test_decode_image_shrinks_huge_scans_and_jpegs(mnist_sample: Dataset, on_pap
     photo = on_paper(mnist_sample.x_test[2], size=(2400, 1800))
     for fmt in ("PNG", "JPEG"):
         array = decode_image(_file(photo, fmt))
-        assert max(array.shape[:2]) == 1024 and array.shape[0] == 768
+        assert max(array.shape[:2]) == 1024
+        assert array.shape[0] == 768
         assert np.abs(prepare(array).astype(int) - prepare(photo).astype(int)).mean() < 8
 
 
@@ -140,8 +158,9 @@ def test_decode_image_applies_exif_orientation() -> None:
     assert decode_image(buffer.getvalue()).shape == (20, 60)
 
 
-@pytest.mark.parametrize("data", [b"", b"hello, this is a text file", b"\x89PNG\r\n\x1a\n broken"],
-                         ids=["empty", "text", "truncated-png"])
+@pytest.mark.parametrize(
+    "data", [b"", b"hello, this is a text file", b"\x89PNG\r\n\x1a\n broken"], ids=["empty", "text", "truncated-png"]
+)
 def test_decode_image_refuses_non_images(data: bytes) -> None:
     with pytest.raises(UnreadableImageError, match="not a readable image"):
         decode_image(data)
