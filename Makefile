@@ -1,6 +1,7 @@
-# hcr: the two commands of the README.
+# hcr: the commands of the README.
 #   make lab   create the environment if needed, then open the curriculum in JupyterLab
-#   make app   create the environment if needed, then serve the drawing pad as a web page on 127.0.0.1
+#   make web   build the drawing pad as a static web page and serve it on 127.0.0.1
+#   make app   the drawing pad as a Voila page (a Python kernel per visitor) on 127.0.0.1
 #   make test  create the environment if needed, then run every test (unit tests and all notebooks)
 
 VENV ?= .venv
@@ -39,7 +40,7 @@ app: env
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
-test: env chromium
+test: env chromium node
 	HCR_QUICK=1 $(VENV)/bin/pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 test-fast: env

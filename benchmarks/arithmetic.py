@@ -68,6 +68,8 @@ def peak_flops(gigahertz: float | None = None) -> float:
         lines = info.read_text().splitlines() if info.exists() else []
         mhz = next((float(line.split(":", 1)[1]) for line in lines if line.startswith("cpu MHz")), 2200.0)
         gigahertz = mhz / 1000
-    wide = "avx512f" in cpu_flags() and "GenuineIntel" in (Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
+    wide = "avx512f" in cpu_flags() and "GenuineIntel" in (
+        Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    )
     floats = 16 if wide else 8
     return (os.cpu_count() or 1) * gigahertz * 1e9 * 2 * floats * 2  # cores × clock × FMA units × lanes × 2 ops

@@ -31,12 +31,11 @@ if "--typical-cpu" in sys.argv and any(os.environ.get(key) != value for key, val
 import keras
 import numpy as np
 import tensorflow as tf
+from arithmetic import cpu_flags, cpu_model, multiply_adds, peak_flops, training_flops_per_image
 
 from hcr_utils.datasets import load_emnist
 from hcr_utils.models import build_cnn
 from hcr_utils.training import RECIPES, Recipe, compile_model
-
-from arithmetic import cpu_flags, cpu_model, multiply_adds, peak_flops, training_flops_per_image
 
 SHIPPED = RECIPES["emnist"]
 BASE = SHIPPED.changed(batch_size=128, learning_rate=2e-3)  # the recipe before this benchmark: the ratios' reference
@@ -61,7 +60,9 @@ LEVERS: dict[str, Lever] = {
     "steps_per_execution 8": Lever(steps_per_execution=8),
     "tf.data pipeline": Lever(tf_data=True),
     "no augmentation (its cost)": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0})),
-    "XLA (jit_compile), no augmentation": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True),
+    "XLA (jit_compile), no augmentation": Lever(
+        BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True
+    ),
     "16 filters at 28×28": Lever(BASE.changed(model={"filters": (16, 64, 128)})),
     "16 filters at 28×28, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (16, 64, 128)})),
     "narrower 24-48-96, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (24, 48, 96)})),
@@ -76,8 +77,13 @@ def images_per_second(lever: Lever, x: np.ndarray, y: np.ndarray) -> float:
         keras.backend.clear_session()
         model = build_cnn(47, **lever.recipe.model)
         compile_model(model, lever.recipe, 1000)
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                      jit_compile=lever.jit_compile, steps_per_execution=lever.steps_per_execution)
+        model.compile(
+            optimizer=model.optimizer,
+            loss=model.loss,
+            metrics=["accuracy"],
+            jit_compile=lever.jit_compile,
+            steps_per_execution=lever.steps_per_execution,
+        )
         batch = lever.recipe.batch_size
         if lever.tf_data:
             data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch).prefetch(tf.data.AUTOTUNE)
@@ -101,10 +107,19 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=list(LEVERS), help="levers to time (base is always timed)")
     parser.add_argument("--typical-cpu", action="store_true", help="oneDNN off and limited to AVX2, as on most laptops")
     args = parser.parse_args()
-    print(json.dumps({"cpu": cpu_model(), "cores": os.cpu_count(), "avx512": "avx512f" in cpu_flags(),
-                      "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
-                      "max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "default"),
-                      "peak_gflops": round(peak_flops() / 1e9)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "cpu": cpu_model(),
+                "cores": os.cpu_count(),
+                "avx512": "avx512f" in cpu_flags(),
+                "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+                "max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "default"),
+                "peak_gflops": round(peak_flops() / 1e9),
+            }
+        ),
+        flush=True,
+    )
     data = load_emnist("balanced", args.data / "emnist-dev")
     x = data.x_train[: args.images, ..., None].astype("float32")
     y = keras.utils.to_categorical(data.y_train[: args.images], 47)
@@ -118,11 +133,20 @@ def main() -> None:
         ratios = np.array(rates[name]) / np.array(rates["base"])
         model = build_cnn(47, **LEVERS[name].recipe.model)
         rate = float(np.median(rates[name])) * training_flops_per_image(model)
-        print(json.dumps({"lever": name, "images_per_second_median": round(float(np.median(rates[name]))),
-                          "multiply_adds_per_image": multiply_adds(model), "gflops": round(rate / 1e9, 1),
-                          "share_of_peak": round(rate / peak_flops(), 2),
-                          "ratio_to_base_median": round(float(np.median(ratios)), 2),
-                          "ratio_per_round": [round(float(r), 2) for r in ratios]}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "lever": name,
+                    "images_per_second_median": round(float(np.median(rates[name]))),
+                    "multiply_adds_per_image": multiply_adds(model),
+                    "gflops": round(rate / 1e9, 1),
+                    "share_of_peak": round(rate / peak_flops(), 2),
+                    "ratio_to_base_median": round(float(np.median(ratios)), 2),
+                    "ratio_per_round": [round(float(r), 2) for r in ratios],
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

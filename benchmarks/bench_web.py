@@ -58,8 +58,12 @@ DOWNLOADED = """() => performance.getEntriesByType('navigation').concat(performa
 def build(out: Path, quantization: str) -> Path:
     """Build the page with web/build.py (the shipped models, unless my_models/ holds yours)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, str(ROOT / "web" / "build.py"), "--out", str(out), "--quantization", quantization],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "web" / "build.py"), "--out", str(out), "--quantization", quantization],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -85,9 +89,12 @@ def first_guess(url: str, loads: int) -> dict:
             page.evaluate("window.hcrPad.settled()")
             digits_sizes.append(page.evaluate(DOWNLOADED))
             assert not errors, errors
-    return {"first_guess_ms_median": round(float(np.median(times)), 1), "first_guess_ms_max": round(max(times), 1),
-            "download_mb": round(float(np.median(sizes)) / 1e6, 2),
-            "download_with_digits_mb": round(float(np.median(digits_sizes)) / 1e6, 2)}
+    return {
+        "first_guess_ms_median": round(float(np.median(times)), 1),
+        "first_guess_ms_max": round(max(times), 1),
+        "download_mb": round(float(np.median(sizes)) / 1e6, 2),
+        "download_with_digits_mb": round(float(np.median(digits_sizes)) / 1e6, 2),
+    }
 
 
 def agreement(url: str, site: Path, data_dir: Path, n: int) -> dict:
@@ -98,8 +105,10 @@ def agreement(url: str, site: Path, data_dir: Path, n: int) -> dict:
 
     data = load_emnist("balanced", data_dir)
     pick = np.random.default_rng(config.SEED).choice(len(data.x_test), n, replace=False)
-    python = {"tflite": Recognizer.load(site / "models" / "emnist_cnn.tflite"),
-              "keras": Recognizer.load(find_model("emnist_cnn.keras"))}
+    python = {
+        "tflite": Recognizer.load(site / "models" / "emnist_cnn.tflite"),
+        "keras": Recognizer.load(find_model("emnist_cnn.keras")),
+    }
     same_top1 = {name: 0 for name in python}
     same_refusal, identical_inputs, max_diffs, mean_diffs, correct = 0, 0, [], [], 0
     with browser_page() as (page, errors):
@@ -123,11 +132,19 @@ def agreement(url: str, site: Path, data_dir: Path, n: int) -> dict:
         reads = page.evaluate("window.hcrPad.stats.readMs")
         assert not errors, errors
     p50, p95 = np.percentile(reads, [50, 95])
-    return {"n": n, **{f"same_top1_as_{name}": round(count / n, 4) for name, count in same_top1.items()},
-            "same_refusal": round(same_refusal / n, 4), "identical_inputs": round(identical_inputs / n, 4),
-            "input_max_diff_p99": float(np.percentile(max_diffs, 99)), "input_max_diff_max": max(max_diffs),
-            "input_mean_diff_mean": round(float(np.mean(mean_diffs)), 4), "page_accuracy": round(correct / n, 4),
-            "read_ms_p50": round(float(p50), 2), "read_ms_p95": round(float(p95), 2), "reads": len(reads)}
+    return {
+        "n": n,
+        **{f"same_top1_as_{name}": round(count / n, 4) for name, count in same_top1.items()},
+        "same_refusal": round(same_refusal / n, 4),
+        "identical_inputs": round(identical_inputs / n, 4),
+        "input_max_diff_p99": float(np.percentile(max_diffs, 99)),
+        "input_max_diff_max": max(max_diffs),
+        "input_mean_diff_mean": round(float(np.mean(mean_diffs)), 4),
+        "page_accuracy": round(correct / n, 4),
+        "read_ms_p50": round(float(p50), 2),
+        "read_ms_p95": round(float(p95), 2),
+        "reads": len(reads),
+    }
 
 
 def main() -> int:

@@ -45,7 +45,10 @@ README = PROJECT_ROOT / "README.md"
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 EMNIST_PER_CLASS = {"train": 2_400, "test": 400}
 BYMERGE_TRAIN = 697_932
-DOWNLOADS = {"01": "the first run also downloads MNIST (11 MB)", "05": "the first run also downloads NIST's EMNIST archive (536 MB)"}
+DOWNLOADS = {
+    "01": "the first run also downloads MNIST (11 MB)",
+    "05": "the first run also downloads NIST's EMNIST archive (536 MB)",
+}
 TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # a laptop without AVX-512
 README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
 
@@ -56,8 +59,9 @@ def full_size_data(dev: Path, folder: Path) -> Path:
     (folder / "mnist").mkdir(parents=True, exist_ok=True)
     files = mnist_files()
     for part, size in MNIST_SIZES.items():
-        images, labels = read_images_and_labels(dev / "mnist-dev" / files[f"{part}_images"],
-                                                dev / "mnist-dev" / files[f"{part}_labels"])
+        images, labels = read_images_and_labels(
+            dev / "mnist-dev" / files[f"{part}_images"], dev / "mnist-dev" / files[f"{part}_labels"]
+        )
         pick = np.resize(np.arange(len(labels)), size)
         write_idx(folder / "mnist" / files[f"{part}_images"], images[pick])
         write_idx(folder / "mnist" / files[f"{part}_labels"], labels[pick])
@@ -86,13 +90,15 @@ def cpu_description() -> dict[str, object]:
 
 def machine_speed() -> float:
     """Images per second of the EMNIST recipe's training on this machine now (12,800 images after a warm-up)."""
-    code = ("import hcr_utils.runtime, time, numpy as np\nhcr_utils.runtime.start_tensorflow()\n"
-            "from hcr_utils.models import build_cnn\nfrom hcr_utils.training import RECIPES, fit\n"
-            "r = RECIPES['emnist']; x = np.random.default_rng(0).integers(0, 255, (12800, 28, 28)).astype('uint8')\n"
-            "y = np.arange(12800) % 47\n"
-            "fit(build_cnn(47, **r.model), x[:1280], y[:1280], r.with_images(1280), verbose=0)\n"
-            "t = time.perf_counter(); fit(build_cnn(47, **r.model), x, y, r.with_images(12800), verbose=0)\n"
-            "print(12800 / (time.perf_counter() - t))")
+    code = (
+        "import hcr_utils.runtime, time, numpy as np\nhcr_utils.runtime.start_tensorflow()\n"
+        "from hcr_utils.models import build_cnn\nfrom hcr_utils.training import RECIPES, fit\n"
+        "r = RECIPES['emnist']; x = np.random.default_rng(0).integers(0, 255, (12800, 28, 28)).astype('uint8')\n"
+        "y = np.arange(12800) % 47\n"
+        "fit(build_cnn(47, **r.model), x[:1280], y[:1280], r.with_images(1280), verbose=0)\n"
+        "t = time.perf_counter(); fit(build_cnn(47, **r.model), x, y, r.with_images(12800), verbose=0)\n"
+        "print(12800 / (time.perf_counter() - t))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -106,8 +112,13 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, list[tuple[float, str]]
             os.environ.pop(key, None)
     try:
         notebook = nbformat.read(path, as_version=4)
-        client = NotebookClient(notebook, timeout=3600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}, record_timing=True)
+        client = NotebookClient(
+            notebook,
+            timeout=3600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            record_timing=True,
+        )
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start
@@ -135,8 +146,10 @@ def runtime_line(number: str, times: dict[str, dict]) -> str:
     """The runtime sentence of one notebook, from its newest ``fast`` and ``typical`` timings."""
     fast, typical = times.get("fast"), times.get("typical")
     if fast and typical:
-        text = (f"about {_minutes(fast['full_seconds'])} on a fast laptop CPU and about "
-                f"{_minutes(typical['full_seconds'])} on a typical one, with the full downloads")
+        text = (
+            f"about {_minutes(fast['full_seconds'])} on a fast laptop CPU and about "
+            f"{_minutes(typical['full_seconds'])} on a typical one, with the full downloads"
+        )
     else:
         text = f"about {_minutes((fast or typical)['full_seconds'])} on a 2-core laptop CPU with the full downloads"
     quick = (fast or typical).get("quick_seconds")
@@ -159,18 +172,23 @@ def write_runtimes(results: dict[str, dict[str, dict]]) -> None:
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "markdown" and re.search(r"^\*Runtime:.*\*$", cell.source, re.M):
-                cell.source = re.sub(r"^\*Runtime:.*\*$", lambda _: f"*Runtime: {line}*", cell.source, count=1, flags=re.M)
+                cell.source = re.sub(
+                    r"^\*Runtime:.*\*$", lambda _, line=line: f"*Runtime: {line}*", cell.source, count=1, flags=re.M
+                )
                 break
         nbformat.write(notebook, path)
         cells = [_minutes(times[kind]["full_seconds"]) if kind in times else "" for kind in ("fast", "typical")]
         quick = next((t["quick_seconds"] for t in times.values() if "quick_seconds" in t), None)
-        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {cells[0]} | {cells[1]} | "
-                    f"{_minutes(quick) if quick is not None else ''} |")
+        rows.append(
+            f"| [`{path.stem}`](notebooks/{path.name}) | {cells[0]} | {cells[1]} | "
+            f"{_minutes(quick) if quick is not None else ''} |"
+        )
     subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "add_navigation.py")], check=True)
     text = README.read_text()
     if README_START in text and README_END in text:
-        table = "\n".join(["| notebook | fast laptop CPU | typical laptop CPU | quick mode |",
-                           "| --- | --- | --- | --- |", *rows])
+        table = "\n".join(
+            ["| notebook | fast laptop CPU | typical laptop CPU | quick mode |", "| --- | --- | --- | --- |", *rows]
+        )
         head, rest = text.split(README_START, 1)
         text = f"{head}{README_START}\n{table}\n{README_END}{rest.split(README_END, 1)[1]}"
         README.write_text(text)
@@ -189,11 +207,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="folder with mnist-dev/ and emnist-dev/")
     parser.add_argument("--results", type=Path, help="the JSON lines of an earlier run: write them, run nothing")
-    parser.add_argument("--only", nargs="*", help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
-                                                   "whose models were not trained in this run reads the shipped ones")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="notebook numbers to time, e.g. 04 06 (default: all); a notebook "
+        "whose models were not trained in this run reads the shipped ones",
+    )
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
-    parser.add_argument("--cpu", choices=("fast", "typical"), default="fast",
-                        help="typical: oneDNN off and limited to AVX2, as on a laptop without AVX-512")
+    parser.add_argument(
+        "--cpu",
+        choices=("fast", "typical"),
+        default="fast",
+        help="typical: oneDNN off and limited to AVX2, as on a laptop without AVX-512",
+    )
     parser.add_argument("--write", action="store_true", help="write the times into the notebooks and the README")
     args = parser.parse_args()
     if args.results:
@@ -214,8 +240,12 @@ def main() -> None:
         assert len(emnist.y_train) == 112_800 and len(emnist.y_test) == 18_800
         for path in chosen:
             full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
-            result = {"notebook": path.name, **machine, "full_seconds": round(full, 1),
-                      "slowest_cells": [[round(s, 1), first] for s, first in slowest]}
+            result = {
+                "notebook": path.name,
+                **machine,
+                "full_seconds": round(full, 1),
+                "slowest_cells": [[round(s, 1), first] for s, first in slowest],
+            }
             if not args.skip_quick:
                 quick, _ = run(path, {QUICK_ENV: "1", MODELS_DIR_ENV: str(Path(tmp) / "quick_models")})
                 result["quick_seconds"] = round(quick, 1)

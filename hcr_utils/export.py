@@ -156,11 +156,22 @@ def reading_settings(dataset: str) -> dict:
     if dataset not in MAX_SOLID:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {tuple(MAX_SOLID)}")
     readable = Features(confidence=1.0, margin=1.0, top3=1.0, entropy=0.0, solid=0.0, aspect=1.0)
-    reason = {name: unreadable(dataclasses.replace(readable, **{name: value}), dataset)
-              for name, value in (("solid", 1.0), ("aspect", math.inf), ("top3", 0.0))}
-    return {"dataset": dataset, "ink_threshold": INK_THRESHOLD, "min_extent": MIN_EXTENT,
-            "refusal": {"max_solid": MAX_SOLID[dataset], "max_aspect": MAX_ASPECT[dataset],
-                        "min_top3": MIN_TOP3[dataset], "solid_depth": SOLID_DEPTH, "reasons": reason}}
+    reason = {
+        name: unreadable(dataclasses.replace(readable, **{name: value}), dataset)
+        for name, value in (("solid", 1.0), ("aspect", math.inf), ("top3", 0.0))
+    }
+    return {
+        "dataset": dataset,
+        "ink_threshold": INK_THRESHOLD,
+        "min_extent": MIN_EXTENT,
+        "refusal": {
+            "max_solid": MAX_SOLID[dataset],
+            "max_aspect": MAX_ASPECT[dataset],
+            "min_top3": MIN_TOP3[dataset],
+            "solid_depth": SOLID_DEPTH,
+            "reasons": reason,
+        },
+    }
 
 
 def reading_path(model_path: Path | str) -> Path:
@@ -168,8 +179,13 @@ def reading_path(model_path: Path | str) -> Path:
     return Path(model_path).with_suffix(".reading.json")
 
 
-def export_for_web(recognizer: Recognizer, folder: Path | str, quantization: str = "int8",
-                   calibration: np.ndarray | None = None, name: str | None = None) -> Path:
+def export_for_web(
+    recognizer: Recognizer,
+    folder: Path | str,
+    quantization: str = "int8",
+    calibration: np.ndarray | None = None,
+    name: str | None = None,
+) -> Path:
     """Write ``NAME.tflite`` (one 1×28×28×1 picture a call), ``NAME.labels.json`` and ``NAME.reading.json`` to ``folder``.
 
     ``name`` defaults to ``emnist_cnn`` or ``mnist_cnn`` (the recognizer's dataset);

@@ -201,8 +201,9 @@ def as_arrays(samples: Sequence[Sample], classes: Sequence[str]) -> tuple[np.nda
 HANDWRITING_DIR = "handwriting"  # under your models folder: the models fine-tuned on your drawings
 
 
-def save_fine_tuned(model: keras.Model, classes: Sequence[str], models_dir: Path | str | None = None,
-                    name: str = "emnist_cnn.keras") -> tuple[Path, Path | None]:
+def save_fine_tuned(
+    model: keras.Model, classes: Sequence[str], models_dir: Path | str | None = None, name: str = "emnist_cnn.keras"
+) -> tuple[Path, Path | None]:
     """Save a model fine-tuned on your drawings as ``models_dir/handwriting/name``, destroying no model.
 
     An earlier fine-tuned model there (and its labels file) is first renamed
@@ -216,7 +217,9 @@ def save_fine_tuned(model: keras.Model, classes: Sequence[str], models_dir: Path
     kept = None
     if target.exists():
         number = 1
-        while (kept := target.with_name(f"{target.stem}.{number}{target.suffix}")).exists() or labels_path(kept).exists():
+        while (kept := target.with_name(f"{target.stem}.{number}{target.suffix}")).exists() or labels_path(
+            kept
+        ).exists():
             number += 1
         if labels_path(target).exists():
             labels_path(target).rename(labels_path(kept))

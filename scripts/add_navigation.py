@@ -60,7 +60,9 @@ def repository() -> str:
 
 def colab_url(path: Path, address: str) -> str:
     """The address that opens ``path`` from the course's GitHub repository in Colab."""
-    return f"https://colab.research.google.com/github/{address.split('github.com/', 1)[1]}/blob/main/notebooks/{path.name}"
+    return (
+        f"https://colab.research.google.com/github/{address.split('github.com/', 1)[1]}/blob/main/notebooks/{path.name}"
+    )
 
 
 def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -70,8 +72,11 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
 
 def title_cell(notebook: nbformat.NotebookNode) -> str:
     """The source of the first markdown cell that is not navigation: the title, purpose and runtime."""
-    return next(cell.source for cell in notebook.cells
-                if cell.cell_type == "markdown" and TAG not in cell.metadata.get("tags", []))
+    return next(
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "markdown" and TAG not in cell.metadata.get("tags", [])
+    )
 
 
 def title(notebook: nbformat.NotebookNode) -> str:
@@ -129,8 +134,12 @@ def add_navigation(paths: list[Path]) -> None:
     titles = [title(notebook) for notebook in notebooks]
     address = repository()
     for i, (path, notebook) in enumerate(zip(paths, notebooks)):
-        cells = [cell for cell in notebook.cells if not {TAG, COLAB_TAG} & set(cell.metadata.get("tags", []))
-                 and not (cell.cell_type == "code" and '"google.colab" in sys.modules' in cell.source)]
+        cells = [
+            cell
+            for cell in notebook.cells
+            if not {TAG, COLAB_TAG} & set(cell.metadata.get("tags", []))
+            and not (cell.cell_type == "code" and '"google.colab" in sys.modules' in cell.source)
+        ]
         opening = next(cell for cell in cells if cell.cell_type == "markdown")
         opening.source = _with_colab_link(opening.source, colab_url(path, address))
         line = navigation(paths, i, titles)
@@ -146,19 +155,22 @@ def write_index(paths: list[Path]) -> None:
     rows = []
     for path in paths:
         notebook = nbformat.read(path, as_version=4)
-        rows.append(f"1. **[{title(notebook)}]({path.name})**: {purpose(notebook)}  \n"
-                    f"   *{runtime(notebook)}*")
-    text = ("# Handwritten character recognition: contents\n\n"
-            "Work through the notebooks in order: each one builds on the models and ideas of the ones before.\n"
-            "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*).\n"
-            "To run one in seconds on a small real sample, set `QUICK = True` in its setup cell (or `HCR_QUICK=1`\n"
-            "before starting Jupyter, for all of them). The runtimes are for the full downloads, on a fast laptop CPU\n"
-            "(with AVX-512) and on a typical one, where measured; each long training measures your machine first.\n\n"
-            + "\n".join(rows))
+        rows.append(f"1. **[{title(notebook)}]({path.name})**: {purpose(notebook)}  \n   *{runtime(notebook)}*")
+    text = (
+        "# Handwritten character recognition: contents\n\n"
+        "Work through the notebooks in order: each one builds on the models and ideas of the ones before.\n"
+        "Every notebook runs top to bottom on a laptop CPU (*Kernel → Restart Kernel and Run All Cells*).\n"
+        "To run one in seconds on a small real sample, set `QUICK = True` in its setup cell (or `HCR_QUICK=1`\n"
+        "before starting Jupyter, for all of them). The runtimes are for the full downloads, on a fast laptop CPU\n"
+        "(with AVX-512) and on a typical one, where measured; each long training measures your machine first.\n\n"
+        + "\n".join(rows)
+    )
     index = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
     index.cells[0].id = "contents"
-    index.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                      "language_info": {"name": "python"}}
+    index.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     nbformat.write(index, INDEX)
 
 

@@ -33,8 +33,13 @@ def _error(cell: nbformat.NotebookNode) -> str:
 def check(path: Path) -> bool:
     """Run the notebook top to bottom; print the outcome of each solution."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     solutions = solution_cells(notebook)
     broken = [cell for cell in notebook.cells if cell.cell_type == "code" and cell not in solutions and _error(cell)]
     if broken:

@@ -33,15 +33,26 @@ def _lab(tmp_path: Path, as_user: int | None):
     home = tmp_path / "home"
     home.mkdir()
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
-    flags = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token} "
-             "--LabApp.expose_app_in_browser=True")
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
+    flags = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token} --LabApp.expose_app_in_browser=True"
     command = ["make", "-C", str(PROJECT_ROOT), "--no-print-directory", "lab", f"LAB_FLAGS={flags}"]
     if as_user:
         os.chown(home, as_user, as_user)
-        command = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups",
-                   "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", *command]
+        command = [
+            "setpriv",
+            f"--reuid={as_user}",
+            f"--regid={as_user}",
+            "--clear-groups",
+            "--inh-caps=+dac_read_search",
+            "--ambient-caps=+dac_read_search",
+            *command,
+        ]
     url = f"http://127.0.0.1:{port}"
     return server(command, env, f"{url}/api/status?token={token}", tmp_path / "lab.log"), url, token
 

@@ -146,8 +146,11 @@ def test_links_point_to_existing_files(path: Path) -> None:
                 assert (path.parent / target).exists(), target
 
 
-@pytest.mark.parametrize("path", [*CHAPTERS, PROJECT_ROOT / "notebooks/index.ipynb", PROJECT_ROOT / "notebooks/app.ipynb"],
-                         ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path",
+    [*CHAPTERS, PROJECT_ROOT / "notebooks/index.ipynb", PROJECT_ROOT / "notebooks/app.ipynb"],
+    ids=lambda path: path.stem,
+)
 def test_no_stored_outputs(path: Path) -> None:
     """A learner reads outputs before running: none is committed, so none contradicts the learner's run."""
     for cell in _read(path).cells:
@@ -179,9 +182,15 @@ def test_no_results_typed_into_the_text(path: Path) -> None:
 def test_lessons_are_short(path: Path) -> None:
     """At most 1,400 words of markdown; code cells that do one thing (median length at most 8 lines)."""
     notebook = _read(path)
-    words = sum(len(cell.source.split()) for cell in notebook.cells
-                if cell.cell_type == "markdown" and navigation.TAG not in cell.metadata.get("tags", []))
+    words = sum(
+        len(cell.source.split())
+        for cell in notebook.cells
+        if cell.cell_type == "markdown" and navigation.TAG not in cell.metadata.get("tags", [])
+    )
     assert words <= MAX_MARKDOWN_WORDS, f"{words} words of markdown"
-    lengths = [len(cell.source.splitlines()) for cell in notebook.cells if cell.cell_type == "code"
-               and not {"colab", "solution"} & set(cell.metadata.get("tags", []))]
+    lengths = [
+        len(cell.source.splitlines())
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not {"colab", "solution"} & set(cell.metadata.get("tags", []))
+    ]
     assert statistics.median(lengths) <= 8, f"median code cell: {statistics.median(lengths)} lines"

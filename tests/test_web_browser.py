@@ -27,8 +27,10 @@ from hcr_utils.strokes import scribble
 from hcr_utils.widget import render_strokes
 
 pytest_plugins = ["widget_fixtures"]
-pytestmark = [*BROWSER_MARKS,
-              pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm (apt-get install -y nodejs npm)")]
+pytestmark = [
+    *BROWSER_MARKS,
+    pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm (apt-get install -y nodejs npm)"),
+]
 
 BUILD = config.PROJECT_ROOT / "web" / "build.py"
 CIRCLE = [(140 + 80 * np.sin(a), 140 - 100 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 25)]  # an O or a 0
@@ -42,8 +44,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
     """The page built once (int8 models) into a temporary folder."""
     out = tmp_path_factory.mktemp("web") / "site"
     env = {**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)}
-    result = subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--models-dir", str(models_dir)],
-                            env=env, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, str(BUILD), "--out", str(out), "--models-dir", str(models_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -74,10 +82,15 @@ def draw_with_touchscreen(page, canvas, points: list[tuple[float, float]], steps
     """A finger's stroke through Chromium's own touch input (which makes the pointer events a phone sends)."""
     box = canvas.bounding_box()
     session = page.context.new_cdp_session(page)
-    path = [points[0]] + [(x0 + (x1 - x0) * s / steps, y0 + (y1 - y0) * s / steps)
-                          for (x0, y0), (x1, y1) in itertools.pairwise(points) for s in range(1, steps + 1)]
+    path = [points[0]] + [
+        (x0 + (x1 - x0) * s / steps, y0 + (y1 - y0) * s / steps)
+        for (x0, y0), (x1, y1) in itertools.pairwise(points)
+        for s in range(1, steps + 1)
+    ]
     for kind, (x, y) in [("touchStart", path[0]), *(("touchMove", point) for point in path[1:])]:
-        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y}]})
+        session.send(
+            "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y}]}
+        )
     session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     session.detach()
 
@@ -102,8 +115,11 @@ def _settle(page) -> None:
 
 def _guesses(page) -> list[tuple[str, float]]:
     cells = page.locator("#guesses .char")
-    return [(cells.nth(i).text_content(), float(cells.nth(i).get_attribute("data-probability")))
-            for i in range(3) if cells.nth(i).text_content()]
+    return [
+        (cells.nth(i).text_content(), float(cells.nth(i).get_attribute("data-probability")))
+        for i in range(3)
+        if cells.nth(i).text_content()
+    ]
 
 
 def _strokes(page) -> list[list[tuple[float, float]]]:
@@ -116,7 +132,7 @@ def _same_as_python(page, recognizer: Recognizer, allowed: str | None = None) ->
     page_reading = page.evaluate("window.hcrPad.stats.lastReading")
     assert page_reading["refusal"] == reading.refusal
     shown = _guesses(page)
-    assert [char for char, _ in shown] [:1] == [char for char, _ in reading.guesses][:1]
+    assert [char for char, _ in shown][:1] == [char for char, _ in reading.guesses][:1]
     for (_, page_probability), (_, probability) in zip(shown, reading.guesses):
         assert abs(page_probability - probability) < PROBABILITY_TOLERANCE
     seen = np.array(page_reading["seen"]).reshape(28, 28)

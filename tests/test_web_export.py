@@ -44,8 +44,9 @@ def mnist_web(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Pat
     return export_for_web(Recognizer.load(models_dir / "mnist_cnn.keras"), tmp_path_factory.mktemp("web"), "float32")
 
 
-def test_web_export_reads_one_picture_a_call_like_keras(mnist_web: Path, models_dir: Path,
-                                                         mnist_sample: Dataset) -> None:
+def test_web_export_reads_one_picture_a_call_like_keras(
+    mnist_web: Path, models_dir: Path, mnist_sample: Dataset
+) -> None:
     assert mnist_web.name == "mnist_cnn.tflite"
     lite = Recognizer.load(mnist_web)
     assert isinstance(lite.model, LiteRTModel)
@@ -62,10 +63,17 @@ def test_web_export_writes_labels_and_the_refusal_rule(mnist_web: Path, models_d
     assert settings == reading_settings("mnist")
     refusal = settings["refusal"]
     assert (refusal["max_solid"], refusal["max_aspect"], refusal["min_top3"], refusal["solid_depth"]) == (
-        rejection.MAX_SOLID["mnist"], rejection.MAX_ASPECT["mnist"], rejection.MIN_TOP3["mnist"], rejection.SOLID_DEPTH)
+        rejection.MAX_SOLID["mnist"],
+        rejection.MAX_ASPECT["mnist"],
+        rejection.MIN_TOP3["mnist"],
+        rejection.SOLID_DEPTH,
+    )
     readable = Features(confidence=0.9, margin=0.8, top3=0.99, entropy=0.1, solid=0.0, aspect=1.0)
-    for name, value in (("solid", refusal["max_solid"] + 0.01), ("aspect", refusal["max_aspect"] + 0.01),
-                        ("top3", refusal["min_top3"] - 0.01)):
+    for name, value in (
+        ("solid", refusal["max_solid"] + 0.01),
+        ("aspect", refusal["max_aspect"] + 0.01),
+        ("top3", refusal["min_top3"] - 0.01),
+    ):
         tripped = Features(**{**readable.__dict__, name: value})
         assert unreadable(tripped, "mnist") == refusal["reasons"][name]
     with pytest.raises(ValueError, match="unknown dataset"):
@@ -131,8 +139,12 @@ process.stdout.write(JSON.stringify(out));
 def _python_reading(picture: np.ndarray) -> dict:
     try:
         shape = features(np.array([0.5, 0.3, 0.2]), picture)
-        return {"emnist": prepare(picture, "emnist"), "mnist": prepare(picture, "mnist"), "solid": shape.solid,
-                "aspect": shape.aspect}
+        return {
+            "emnist": prepare(picture, "emnist"),
+            "mnist": prepare(picture, "mnist"),
+            "solid": shape.solid,
+            "aspect": shape.aspect,
+        }
     except BlankImageError as err:
         return {"blank": str(err)}
 
@@ -146,15 +158,29 @@ def page_and_python(emnist_sample: Dataset) -> list[tuple[dict, dict, np.ndarray
         pytest.skip("needs Node.js (apt-get install -y nodejs)")
     strokes = [sample.strokes for sample in read_samples(config.SAMPLE_DIR / "pad_drawings.jsonl")[:30]]
     strokes += [centre_line_strokes(image) for image in emnist_sample.x_test[:30]]
-    strokes += [filled_blob(np.random.default_rng(0)), [[(60.5, 60.2), (220.7, 60.9), (120.3, 250.1)]],
-                [[(140.0, 140.0)]]]
+    strokes += [
+        filled_blob(np.random.default_rng(0)),
+        [[(60.5, 60.2), (220.7, 60.9), (120.3, 250.1)]],
+        [[(140.0, 140.0)]],
+    ]
     pictures = [render_strokes(each) for each in strokes]
-    request = {"cases": [{"strokes": [[list(point) for point in stroke] for stroke in each], "picture": picture.ravel().tolist()}
-                         for each, picture in zip(strokes, pictures)],
-               "emnist": reading_settings("emnist"), "mnist": reading_settings("mnist")}
+    request = {
+        "cases": [
+            {"strokes": [[list(point) for point in stroke] for stroke in each], "picture": picture.ravel().tolist()}
+            for each, picture in zip(strokes, pictures)
+        ],
+        "emnist": reading_settings("emnist"),
+        "mnist": reading_settings("mnist"),
+    }
     script = NODE_DRIVER % (json.dumps((WEB / "src" / "reading.js").as_uri()), SIZE, SIZE, BRUSH_WIDTH)
-    result = subprocess.run([node, "--input-type=module", "-e", script], input=json.dumps(request),
-                            capture_output=True, text=True, timeout=300, check=True)
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return [(page, _python_reading(picture), picture) for page, picture in zip(json.loads(result.stdout), pictures)]
 
 
@@ -177,6 +203,8 @@ def test_page_brush_draws_strokes_as_the_notebook_pad(page_and_python) -> None:
         if "blank" in python:
             assert page["fromOwn"] == {"blank": python["blank"]}
             continue
-        assert np.abs(np.array(page["fromOwn"]["emnist"]) - python["emnist"].ravel().astype(int)).max() <= SEEN_TOLERANCE
+        assert (
+            np.abs(np.array(page["fromOwn"]["emnist"]) - python["emnist"].ravel().astype(int)).max() <= SEEN_TOLERANCE
+        )
     exact = sum(np.array_equal(page["picture"], picture.ravel()) for page, _, picture in page_and_python)
     assert exact >= 0.9 * len(page_and_python)  # dots and most lines: pixel for pixel

@@ -28,8 +28,11 @@ RUNTIME = {  # where the page loads each LiteRT.js file from: its place in node_
     "litert/core.js": "@litertjs/core/dist/index.js",
     "litert/wasm-utils.js": "@litertjs/wasm-utils/dist/index.js",
     # WebAssembly with relaxed SIMD (Chrome, Edge, Firefox) and without it (Safari): the browser loads one
-    **{f"litert/wasm/litert_wasm{kind}_internal.{ext}": f"@litertjs/core/wasm/litert_wasm{kind}_internal.{ext}"
-       for kind in ("", "_compat") for ext in ("js", "wasm")},
+    **{
+        f"litert/wasm/litert_wasm{kind}_internal.{ext}": f"@litertjs/core/wasm/litert_wasm{kind}_internal.{ext}"
+        for kind in ("", "_compat")
+        for ext in ("js", "wasm")
+    },
 }
 MODES = {"characters": "emnist", "digits": "mnist"}  # the pad's modes and the dataset each one's model reads
 
@@ -46,7 +49,9 @@ def install_runtime() -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise BuildError("npm not found: install Node.js and npm (`make web-build` installs Debian's nodejs and npm)")
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise BuildError(f"npm ci failed in {WEB}:\n{result.stderr.strip()[-2000:]}")
 
@@ -67,10 +72,14 @@ def export_models(folder: Path, quantization: str, models_dir: Path | None) -> d
         recognizer = Recognizer.load(path)
         calibration = calibration_images(load(dataset, config.SAMPLE_DIR / dataset)) if quantization == "int8" else None
         out = export_for_web(recognizer, folder, quantization, calibration)
-        modes[mode] = {"model": f"models/{out.name}", "labels": f"models/{labels_path(out).name}",
-                       "reading": f"models/{reading_path(out).name}", "quantization": quantization,
-                       "bytes": out.stat().st_size,
-                       "source": _source(describe_source(path), path, config.PROJECT_ROOT)}
+        modes[mode] = {
+            "model": f"models/{out.name}",
+            "labels": f"models/{labels_path(out).name}",
+            "reading": f"models/{reading_path(out).name}",
+            "quantization": quantization,
+            "bytes": out.stat().st_size,
+            "source": _source(describe_source(path), path, config.PROJECT_ROOT),
+        }
     return modes
 
 
@@ -108,8 +117,13 @@ def build(out: Path = DEFAULT_OUT, quantization: str = "int8", models_dir: Path 
             (staged / target).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(NODE_MODULES / source, staged / target)
         modes = export_models(staged / "models", quantization, models_dir)
-        settings = {"size": SIZE, "brush_width": BRUSH_WIDTH, "live_interval_ms": round(1000 * LIVE_INTERVAL_S),
-                    "top_k": TOP_K, "modes": modes}
+        settings = {
+            "size": SIZE,
+            "brush_width": BRUSH_WIDTH,
+            "live_interval_ms": round(1000 * LIVE_INTERVAL_S),
+            "top_k": TOP_K,
+            "modes": modes,
+        }
         (staged / MANIFEST).write_text(json.dumps(settings, indent=1))
         _replace(staged, out)
     finally:
@@ -120,8 +134,12 @@ def build(out: Path = DEFAULT_OUT, quantization: str = "int8", models_dir: Path 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the folder to build (default: web/build)")
-    parser.add_argument("--quantization", choices=["int8", "float32"], default="int8",
-                        help="int8: a quarter of the download; float32: the Keras model's own numbers")
+    parser.add_argument(
+        "--quantization",
+        choices=["int8", "float32"],
+        default="int8",
+        help="int8: a quarter of the download; float32: the Keras model's own numbers",
+    )
     parser.add_argument("--models-dir", type=Path, help="where your trained models are (default: my_models/)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
