@@ -100,8 +100,7 @@ def first_guess(url: str, loads: int) -> dict:
 def agreement(url: str, site: Path, data_dir: Path, n: int) -> dict:
     from hcr_utils.datasets import load_emnist
     from hcr_utils.inference import Recognizer, find_model
-    from hcr_utils.strokes import centre_line_strokes
-    from hcr_utils.widget import render_strokes
+    from hcr_utils.strokes import centre_line_strokes, render_strokes
 
     data = load_emnist("balanced", data_dir)
     pick = np.random.default_rng(config.SEED).choice(len(data.x_test), n, replace=False)

@@ -131,7 +131,9 @@ def _export(recognizer: Recognizer, out: Path | str, export_format: str, **optio
     with _atomic(out) as temporary, native_stderr_hidden():  # the converter logs every step on stderr
         recognizer.model.export(str(temporary), format=export_format, verbose=False, **options)
     with _atomic(labels_path(out)) as temporary:
-        temporary.write_text(labels_json(recognizer.dataset, recognizer.classes))
+        temporary.write_text(
+            labels_json(recognizer.dataset, recognizer.classes, training_data=recognizer.training_data)
+        )
     return out
 
 

@@ -112,6 +112,7 @@ class Recognizer:
     model: keras.Model | LiteRTModel
     dataset: str
     classes: tuple[str, ...]
+    training_data: str | None = None  # what the model was trained on, as its labels file says
 
     def __post_init__(self) -> None:
         self._probabilities = (
@@ -132,9 +133,9 @@ class Recognizer:
         path = Path(path)
         if path.suffix == ".tflite":
             info = read_labels(path)
-            return cls(LiteRTModel(path), info["dataset"], info["classes"])
+            return cls(LiteRTModel(path), info["dataset"], info["classes"], info.get("training_data"))
         model, info = load_keras(path, "characters")
-        return cls(model, info["dataset"], info["classes"])
+        return cls(model, info["dataset"], info["classes"], info.get("training_data"))
 
     def allowed_mask(self, allowed: str | None) -> np.ndarray:
         """Which classes may be answered: all (None), only ``"digits"`` or only ``"letters"``.

@@ -50,13 +50,17 @@ def labels_path(model_path: Path | str) -> Path:
     return path.with_name(stem + ".labels.json")
 
 
-def labels_json(dataset: str, classes: Sequence[str], kind: str = "characters", **geometry: int) -> str:
-    """The text of a labels file: the model's kind, its dataset, its class characters (and a line reader's geometry)."""
+def labels_json(
+    dataset: str, classes: Sequence[str], kind: str = "characters", training_data: str | None = None, **geometry: int
+) -> str:
+    """The text of a labels file: the model's kind, its dataset, its class characters, what it was trained on
+    (when known) and a line reader's geometry."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")
-    return json.dumps({"kind": kind, "dataset": dataset, "classes": list(classes), **geometry}, indent=1)
+    trained_on = {"training_data": training_data} if training_data else {}
+    return json.dumps({"kind": kind, "dataset": dataset, "classes": list(classes), **trained_on, **geometry}, indent=1)
 
 
 def save_model(

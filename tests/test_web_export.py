@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drawings import filled_blob
 
 from hcr_utils import config, rejection
 from hcr_utils.datasets import Dataset
@@ -20,7 +21,7 @@ from hcr_utils.inference import LiteRTModel, Recognizer, labels_path
 from hcr_utils.preprocessing import BlankImageError, prepare
 from hcr_utils.rejection import Features, features, unreadable
 from hcr_utils.samples import read_samples
-from hcr_utils.strokes import centre_line_strokes, filled_blob
+from hcr_utils.strokes import centre_line_strokes
 from hcr_utils.widget import BRUSH_WIDTH, SIZE, render_strokes
 
 pytest_plugins = ["widget_fixtures"]

@@ -105,7 +105,9 @@ def _replace(staged: Path, out: Path) -> None:
 
 def build(out: Path = DEFAULT_OUT, quantization: str = "int8", models_dir: Path | None = None) -> Path:
     """Build the page into ``out`` (replaced as a whole, only once everything is ready); returns ``out``."""
-    from hcr_utils.widget import BRUSH_WIDTH, LIVE_INTERVAL_S, SIZE, TOP_K
+    from hcr_utils.pen import LIVE_INTERVAL_S
+    from hcr_utils.strokes import BRUSH_WIDTH, SIZE
+    from hcr_utils.widget import TOP_K
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
