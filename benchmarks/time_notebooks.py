@@ -41,7 +41,6 @@ from hcr_utils.datasets import emnist_files, load_emnist, mnist_files
 from hcr_utils.idx import read_idx, read_images_and_labels, write_idx
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-README = PROJECT_ROOT / "README.md"
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 EMNIST_PER_CLASS = {"train": 2_400, "test": 400}
 BYMERGE_TRAIN = 697_932
@@ -50,7 +49,6 @@ DOWNLOADS = {
     "05": "the first run also downloads NIST's EMNIST archive (536 MB)",
 }
 TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # a laptop without AVX-512
-README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
 
 
 def full_size_data(dev: Path, folder: Path) -> Path:
@@ -161,11 +159,11 @@ def runtime_line(number: str, times: dict[str, dict]) -> str:
 
 
 def write_runtimes(results: dict[str, dict[str, dict]]) -> None:
-    """Put the measured times into the notebooks' runtime lines, the contents page and the README's table."""
-    rows = []
+    """Put the measured times into the notebooks' runtime lines; add_navigation.py copies them to the contents
+    page and the README's table."""
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         number = path.name[:2]
-        if number not in results:
+        if not any("full_seconds" in timing for timing in results.get(number, {}).values()):
             continue
         times = results[number]
         line = runtime_line(number, times)
@@ -177,29 +175,17 @@ def write_runtimes(results: dict[str, dict[str, dict]]) -> None:
                 )
                 break
         nbformat.write(notebook, path)
-        cells = [_minutes(times[kind]["full_seconds"]) if kind in times else "" for kind in ("fast", "typical")]
-        quick = next((t["quick_seconds"] for t in times.values() if "quick_seconds" in t), None)
-        rows.append(
-            f"| [`{path.stem}`](notebooks/{path.name}) | {cells[0]} | {cells[1]} | "
-            f"{_minutes(quick) if quick is not None else ''} |"
-        )
     subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "add_navigation.py")], check=True)
-    text = README.read_text()
-    if README_START in text and README_END in text:
-        table = "\n".join(
-            ["| notebook | fast laptop CPU | typical laptop CPU | quick mode |", "| --- | --- | --- | --- |", *rows]
-        )
-        head, rest = text.split(README_START, 1)
-        text = f"{head}{README_START}\n{table}\n{README_END}{rest.split(README_END, 1)[1]}"
-        README.write_text(text)
 
 
 def read_results(path: Path) -> dict[str, dict[str, dict]]:
-    """The newest timing of each notebook and CPU kind in a JSON-lines file (later lines win)."""
+    """The newest timing of each notebook and CPU kind in a JSON-lines file: later lines win, time by time
+    (a run of quick mode alone keeps the full-mode time of an earlier run)."""
     results: dict[str, dict[str, dict]] = {}
     for line in (json.loads(text) for text in path.read_text().splitlines() if text.startswith("{")):
         if "notebook" in line:
-            results.setdefault(line["notebook"][:2], {})[line.get("cpu", "fast")] = line
+            kept = results.setdefault(line["notebook"][:2], {}).setdefault(line.get("cpu", "fast"), {})
+            kept.update({key: value for key, value in line.items() if value is not None})
     return results
 
 
@@ -214,6 +200,9 @@ def main() -> None:
         "whose models were not trained in this run reads the shipped ones",
     )
     parser.add_argument("--skip-quick", action="store_true", help="time full mode only")
+    parser.add_argument(
+        "--quick-only", action="store_true", help="time quick mode only (--results then keeps earlier full times)"
+    )
     parser.add_argument(
         "--cpu",
         choices=("fast", "typical"),
@@ -239,13 +228,11 @@ def main() -> None:
         emnist = load_emnist("balanced", data / "emnist")
         assert len(emnist.y_train) == 112_800 and len(emnist.y_test) == 18_800
         for path in chosen:
-            full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
-            result = {
-                "notebook": path.name,
-                **machine,
-                "full_seconds": round(full, 1),
-                "slowest_cells": [[round(s, 1), first] for s, first in slowest],
-            }
+            result = {"notebook": path.name, **machine}
+            if not args.quick_only:
+                full, slowest = run(path, {DATA_DIR_ENV: str(data), MODELS_DIR_ENV: str(Path(tmp) / "models")})
+                result["full_seconds"] = round(full, 1)
+                result["slowest_cells"] = [[round(s, 1), first] for s, first in slowest]
             if not args.skip_quick:
                 quick, _ = run(path, {QUICK_ENV: "1", MODELS_DIR_ENV: str(Path(tmp) / "quick_models")})
                 result["quick_seconds"] = round(quick, 1)

@@ -10,7 +10,8 @@ anywhere else; all are rewritten on every run. The repository that Colab opens
 and clones is the one address in ``pyproject.toml`` (``[project.urls]
 Repository``): a copy of the course changes it there and runs this script.
 ``notebooks/index.ipynb`` lists the chapters with the purpose line and the
-runtime line of each title cell. Run it after adding or renaming a notebook;
+runtime line of each title cell, and the README's runtime table is made from
+the same lines. Run it after adding or renaming a notebook;
 ``tests/test_notebooks.py`` fails until you do.
 """
 
@@ -25,6 +26,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 INDEX = NOTEBOOKS / "index.ipynb"
+README = ROOT / "README.md"
+README_START, README_END = "<!-- notebook runtimes: start -->", "<!-- notebook runtimes: end -->"
+RUNTIME_PARTS = re.compile(r"^about (?P<full>.+?),? with the full downloads \((?P<quick>.+?) in quick mode\)")
 TAG = "navigation"
 COLAB_TAG = "colab"
 COLAB_LINK = "[Open in Colab]"
@@ -174,8 +178,27 @@ def write_index(paths: list[Path]) -> None:
     nbformat.write(index, INDEX)
 
 
+def runtime_table(paths: list[Path]) -> str:
+    """The README's table of runtimes, from each chapter's runtime line."""
+    rows = ["| notebook | with the full downloads | quick mode |", "| --- | --- | --- |"]
+    for path in paths:
+        parts = RUNTIME_PARTS.match(runtime(nbformat.read(path, as_version=4)))
+        full, quick = (parts["full"], parts["quick"]) if parts else ("", "")
+        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {full} | {quick} |")
+    return "\n".join(rows)
+
+
+def write_readme_table(paths: list[Path]) -> None:
+    """Put the runtime table between the README's markers."""
+    text = README.read_text()
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        README.write_text(f"{head}{README_START}\n{runtime_table(paths)}\n{README_END}{rest.split(README_END, 1)[1]}")
+
+
 if __name__ == "__main__":
     found = chapters()
     add_navigation(found)
     write_index(found)
+    write_readme_table(found)
     print(f"navigation and contents written for {len(found)} notebooks")
