@@ -45,31 +45,36 @@ def _layers(model: keras.Model):
             yield layer
 
 
+def _cpuinfo() -> str:
+    """The text of /proc/cpuinfo (Linux); empty elsewhere."""
+    info = Path("/proc/cpuinfo")
+    return info.read_text() if info.exists() else ""
+
+
+def _field(name: str, text: str) -> str | None:
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(name)), None)
+
+
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (Linux); empty elsewhere."""
-    info = Path("/proc/cpuinfo")
-    if not info.exists():
-        return set()
-    line = next((line for line in info.read_text().splitlines() if line.startswith("flags")), "")
-    return set(line.split(":", 1)[-1].split())
+    return set((_field("flags", _cpuinfo()) or "").split())
 
 
 def cpu_model() -> str:
     """The CPU's model name as lscpu shows it (Linux); 'unknown' elsewhere."""
-    info = Path("/proc/cpuinfo")
-    lines = info.read_text().splitlines() if info.exists() else []
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+    return _field("model name", _cpuinfo()) or "unknown"
+
+
+def cpu_description() -> dict[str, object]:
+    """The CPU as a benchmark records it: its model name, core count and whether it has AVX-512."""
+    return {"cpu_model": cpu_model(), "cores": os.cpu_count(), "avx512": "avx512f" in cpu_flags()}
 
 
 def peak_flops(gigahertz: float | None = None) -> float:
     """Float32 operations per second at peak on all cores (two FMA units a core)."""
+    text = _cpuinfo()
     if gigahertz is None:
-        info = Path("/proc/cpuinfo")
-        lines = info.read_text().splitlines() if info.exists() else []
-        mhz = next((float(line.split(":", 1)[1]) for line in lines if line.startswith("cpu MHz")), 2200.0)
-        gigahertz = mhz / 1000
-    wide = "avx512f" in cpu_flags() and "GenuineIntel" in (
-        Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    )
+        gigahertz = float(_field("cpu MHz", text) or 2200.0) / 1000
+    wide = "avx512f" in cpu_flags() and "GenuineIntel" in text
     floats = 16 if wide else 8
     return (os.cpu_count() or 1) * gigahertz * 1e9 * 2 * floats * 2  # cores × clock × FMA units × lanes × 2 ops

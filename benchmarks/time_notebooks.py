@@ -34,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+from arithmetic import cpu_description
 from nbclient import NotebookClient
 
 from hcr_utils.config import DATA_DIR_ENV, MODELS_DIR_ENV, PROJECT_ROOT, QUICK_ENV, SEED
@@ -82,13 +83,6 @@ def full_size_data(dev: Path, folder: Path) -> Path:
     (folder / "emnist" / byclass["mapping"]).write_text(mapping, newline="")
     write_idx(folder / "emnist" / byclass["train_labels"], rng.integers(0, 62, BYMERGE_TRAIN).astype(np.uint8))
     return folder
-
-
-def cpu_description() -> dict[str, object]:
-    """This machine's CPU as lscpu names it, its core count and whether it has AVX-512."""
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
-    return {"cpu_model": model, "cores": os.cpu_count(), "avx512": " avx512f" in flags}
 
 
 def machine_speed() -> float:
