@@ -118,10 +118,23 @@ def augmentation(
     return keras.Sequential(steps, name="augmentation")
 
 
-def conv_block(x, filters: int, convs: int, batch_norm: bool, name: str):
-    """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU."""
+def conv_block(
+    x, filters: int, convs: int, batch_norm: bool, name: str, separable: bool = False, pool_name: str | None = None
+):
+    """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU.
+
+    A ``separable`` convolution is done in two cheaper steps: a 3×3 filter on each
+    input map alone (depthwise), then a 1×1 convolution that mixes the maps. With a
+    ``pool_name`` the last convolution's maps are max-pooled 2×2 before their
+    normalisation and ReLU, which then work on a quarter of the pixels.
+    """
     for i in range(convs):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i + 1}")(x)
+        if separable:
+            x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"{name}_depthwise{i + 1}")(x)
+        kernel = 1 if separable else 3
+        x = layers.Conv2D(filters, kernel, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i + 1}")(x)
+        if pool_name and i == convs - 1:
+            x = layers.MaxPooling2D(name=pool_name)(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i + 1}")(x)
@@ -135,6 +148,8 @@ def build_cnn(
     convs_per_block: int = 1,
     dense_units: int = 256,
     head: str = "gap",
+    separable: bool = False,
+    pool_early: bool = False,
     batch_norm: bool = True,
     dropout: float = 0.3,
     pool_dropout: float | None = None,
@@ -161,11 +176,13 @@ def build_cnn(
         x = augmentation(rotation_degrees, shift, zoom, stroke_width)(x)
     for block, width in enumerate(filters, start=1):
         if block > 1:
-            x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
+            if not pool_early:
+                x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
             rate = dropout / 2 if pool_dropout is None else pool_dropout
             if rate:
                 x = layers.Dropout(rate, name=f"drop{block - 1}")(x)
-        x = conv_block(x, width, convs_per_block, batch_norm, f"block{block}")
+        pool_name = f"pool{block}" if pool_early and block < len(filters) else None
+        x = conv_block(x, width, convs_per_block, batch_norm, f"block{block}", separable and block > 1, pool_name)
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' (global average pooling) or 'flatten', not {head!r}")
     x = layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else layers.Flatten(name="flatten")(x)

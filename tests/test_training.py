@@ -69,6 +69,29 @@ def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
         build_cnn(10, head="max")
 
 
+def test_pooling_early_computes_the_same_function_on_real_characters(sample_dir: Path) -> None:
+    images = load_emnist("balanced", sample_dir / "emnist").x_test[:16, ..., None].astype("float32")
+    plain = {"filters": (8, 16, 32), "dense_units": 16, "head": "flatten", "batch_norm": False, "augment": False}
+    late, early = build_cnn(47, **plain), build_cnn(47, pool_early=True, **plain)
+    names = [layer.name for layer in early.layers]
+    assert names.index("pool1") == names.index("block1_conv1") + 1  # pooled before the ReLU
+    assert names.index("pool1") < names.index("block1_relu1") < names.index("drop1") < names.index("block2_conv1")
+    for layer in late.layers:
+        early.get_layer(layer.name).set_weights(layer.get_weights())
+    assert np.allclose(early(images).numpy(), late(images).numpy(), atol=1e-6)  # ReLU and max pooling commute
+
+
+def test_separable_blocks_cost_less_arithmetic_and_keep_the_first_block_whole() -> None:
+    from arithmetic import multiply_adds
+
+    full, separable = build_cnn(47, head="flatten"), build_cnn(47, head="flatten", separable=True)
+    depthwise = [layer.name for layer in separable.layers if isinstance(layer, keras.layers.DepthwiseConv2D)]
+    assert depthwise == ["block2_depthwise1", "block3_depthwise1"]  # block 1 sees one channel: nothing to separate
+    assert separable.get_layer("block2_conv1").kernel.shape == (1, 1, 32, 64)
+    assert separable.output.shape == full.output.shape
+    assert multiply_adds(separable) < 0.35 * multiply_adds(full)
+
+
 def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     mnist = RECIPES["mnist"]
     assert mnist.with_images(3000).images == 3000
