@@ -147,8 +147,13 @@ def runtime_line(number: str, times: dict[str, dict]) -> str:
             f"about {_minutes(fast['full_seconds'])} on a fast laptop CPU and about "
             f"{_minutes(typical['full_seconds'])} on a typical one, with the full downloads"
         )
+    elif fast:
+        text = (
+            f"about {_minutes(fast['full_seconds'])} on a fast laptop CPU (not yet timed on a typical one), "
+            "with the full downloads"
+        )
     else:
-        text = f"about {_minutes((fast or typical)['full_seconds'])} on a 2-core laptop CPU with the full downloads"
+        text = f"about {_minutes(typical['full_seconds'])} on a typical laptop CPU, with the full downloads"
     quick = (fast or typical).get("quick_seconds")
     if quick is not None:
         text += f" ({_minutes(quick)} in quick mode)"

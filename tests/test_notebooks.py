@@ -91,6 +91,29 @@ def test_contents_page_lists_every_chapter(tmp_path: Path, monkeypatch: pytest.M
         assert f"]({path.name})" in shipped
 
 
+def test_runtime_lines_name_the_cpu_kinds_they_were_timed_on() -> None:
+    from time_notebooks import runtime_line
+
+    fast, typical = {"full_seconds": 600.0, "quick_seconds": 50.0}, {"full_seconds": 1_500.0}
+    both = runtime_line("06", {"fast": fast, "typical": typical})
+    assert (
+        both
+        == "about 10 min on a fast laptop CPU and about 25 min on a typical one, with the full downloads (50 s in quick mode)."
+    )
+    only_fast = runtime_line("06", {"fast": fast})
+    assert "not yet timed on a typical one" in only_fast
+    for line in (both, only_fast):
+        assert RUNTIME.search(f"*Runtime: {line}*"), "the notebooks' runtime-line pattern"
+        assert navigation.RUNTIME_PARTS.match(line)["quick"] == "50 s", "the README table's reading of the line"
+    assert (
+        navigation.RUNTIME_PARTS.match(only_fast)["full"]
+        == "10 min on a fast laptop CPU (not yet timed on a typical one)"
+    )
+    assert runtime_line("01", {"typical": typical}).startswith(
+        "about 25 min on a typical laptop CPU, with the full downloads;"
+    )
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
 def test_opening(path: Path) -> None:
     """Title with the chapter's number, what you will learn, the runtime line; then one setup cell."""
