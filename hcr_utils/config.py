@@ -7,9 +7,10 @@ changing where data lives (``HCR_DATA_DIR``) or turning on the quick mode
 Two kinds of folders:
 
 * what ships with the course (the trained models, the word list, the small
-  data sample) is read from the checkout's ``saved_models/``, ``data/words/`` and
-  ``data/sample/``, or, once installed with ``pip install``, from the package's
-  own data (``hcr_utils/_shipped/``, same layout); it is never written;
+  data sample, the course's own measurements) is read from the checkout's
+  ``saved_models/``, ``data/words/``, ``data/sample/`` and ``data/measured/``, or,
+  once installed with ``pip install``, from the package's own data
+  (``hcr_utils/_shipped/``, same layout); it is never written;
 * what you make (your models, downloads, figures, your handwriting) goes to the
   course folder: the checkout when the package runs from one, else the current
   folder. ``HCR_MODELS_DIR``, ``HCR_DATA_DIR`` and ``HCR_OUTPUTS_DIR`` choose other folders.
@@ -45,6 +46,7 @@ def _shipped(folder: str) -> Path:
 SHIPPED_MODELS_DIR = _shipped("saved_models")  # the trained models that ship with the course (read only)
 WORDS_DIR = _shipped("data/words")  # the shipped English word lists
 SAMPLE_DIR = _shipped("data/sample")  # the small MNIST/EMNIST sample for quick mode and the tests
+MEASURED_DIR = _shipped("data/measured")  # the course's own measurements that notebooks plot (budget curves)
 SEED = 42
 
 QUICK_ENV = "HCR_QUICK"

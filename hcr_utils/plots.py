@@ -191,6 +191,24 @@ def compare_runs(accuracies: Mapping[str, float], scored: int, *, title: str = "
     return fig
 
 
+def budget_curve(
+    minutes: Sequence[float],
+    accuracy: Sequence[float],
+    chosen_minutes: float,
+    *,
+    title: str = "What a longer training buys",
+) -> Figure:
+    """Validation accuracy against training minutes, one point per measured run, with the chosen budget marked."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(minutes, 100 * np.asarray(accuracy), "o-", color="tab:blue", label="measured runs")
+    ax.axvline(chosen_minutes, color="tab:orange", linestyle="--", label=f"your budget: {chosen_minutes:.0f} min")
+    ax.set_xlim(left=0)
+    ax.set(xlabel="training time on this machine (minutes)", ylabel="validation accuracy (%)", title=title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def learning_rate(schedule, steps: int, *, title: str = "Learning-rate schedule") -> Figure:
     """The learning rate at every training step (a Keras schedule or a constant)."""
     points = np.linspace(0, steps, min(steps, 400) + 1).astype(int)

@@ -6,6 +6,7 @@ notebooks and ``hcr train`` both train from it, so they agree.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -237,12 +238,54 @@ def measure_speed(recipe: Recipe, num_classes: int, seconds: float = 4.0) -> flo
     return speed
 
 
-def training_time_here(images: int, recipe: Recipe, num_classes: int) -> str:
-    """One sentence: how long training ``images`` images with ``recipe``'s network takes on this machine."""
-    speed = measure_speed(recipe, num_classes)
-    seconds = images / speed
+def training_time_here(images: int, images_per_second: float) -> str:
+    """One sentence: how long training ``images`` images takes at this machine's measured ``images_per_second``."""
+    seconds = images / images_per_second
     took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
     return (
-        f"This machine trains this network at about {speed:,.0f} images/s: "
-        f"the {images:,} training images of this notebook take about {took} here."
+        f"This machine trains this network at about {images_per_second:,.0f} images/s: "
+        f"training {images:,} images takes about {took} here."
+    )
+
+
+@dataclass(frozen=True)
+class BudgetCurve:
+    """What longer training bought a recipe: validation accuracy after runs of several budgets.
+
+    Measured by the course on its development images (``data/measured/``): one
+    run per budget, each with its own warm-up + cosine schedule, so each point is a
+    finished training of that length, not a point along one longer run.
+    """
+
+    images: tuple[int, ...]  # images seen in training (epochs × training images), increasing
+    accuracy: tuple[float, ...]  # validation accuracy of each run
+    train_images: int  # the training images of each run
+
+    def accuracy_at(self, images: int) -> float:
+        """The accuracy the curve gives a run of ``images`` images (linear in the logarithm of the budget)."""
+        if not self.images[0] <= images <= self.images[-1]:
+            raise ValueError(
+                f"a budget of {images:,} images is outside the measured curve ({self.images[0]:,} to "
+                f"{self.images[-1]:,} images): choose a budget inside it"
+            )
+        return float(np.interp(np.log(images), np.log(self.images), self.accuracy))
+
+
+def measured_budget_curve(name: str) -> BudgetCurve:
+    """The budget curve the course measured for ``RECIPES[name]`` (``data/measured/NAME_budget.jsonl``).
+
+    Each line of the file is one run of ``benchmarks/bench_emnist_variants.py --validation``.
+    """
+    path = config.MEASURED_DIR / f"{name}_budget.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"no measured budget curve for the {name!r} recipe: {path} is missing")
+    runs = sorted(
+        (json.loads(line) for line in path.read_text().splitlines() if line.strip()), key=lambda run: run["epochs"]
+    )
+    if {run["train_n"] for run in runs} != {runs[0]["train_n"]} or {run["scored_on"] for run in runs} != {"validation"}:
+        raise ValueError(f"{path}: every run must train on the same images and be scored on the validation split")
+    return BudgetCurve(
+        images=tuple(run["epochs"] * run["train_n"] for run in runs),
+        accuracy=tuple(run["accuracy"] for run in runs),
+        train_images=runs[0]["train_n"],
     )

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from hcr_utils import config, plots
 from hcr_utils.datasets import load_emnist, load_mnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
 from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
-from hcr_utils.training import RECIPES, Recipe, class_weights, compare_recipes, fit, learning_rate_schedule
+from hcr_utils.training import (
+    RECIPES,
+    Recipe,
+    class_weights,
+    compare_recipes,
+    fit,
+    learning_rate_schedule,
+    measured_budget_curve,
+    training_time_here,
+)
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
@@ -105,6 +117,53 @@ def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     assert wider.batch_size == 512
     assert "dropout" not in mnist.model
     assert mnist.batch_size == 64  # the original is untouched
+
+
+def test_training_time_here_turns_the_measured_speed_into_minutes_or_seconds() -> None:
+    assert training_time_here(1_380_000, 920.0) == (
+        "This machine trains this network at about 920 images/s: training 1,380,000 images takes about 25 min here."
+    )
+    assert training_time_here(40_000, 1_000.0).endswith("takes about 40 s here.")
+
+
+def test_the_shipped_budget_curve_covers_the_emnist_recipe_on_a_download_and_rises_with_the_budget() -> None:
+    curve = measured_budget_curve("emnist")
+    assert len(curve.images) >= 3 and list(curve.images) == sorted(set(curve.images))
+    assert curve.accuracy[-1] > curve.accuracy[0] + 0.01, "a longer training should buy accuracy"
+    recipe = RECIPES["emnist"]
+    for share in (1 / 8, 1):  # notebook 06's BUDGET_SHARE, on the 112,800 images of a learner's download
+        budget = recipe.with_images(round(share * recipe.images))
+        seen = budget.epochs_for(112_800) * 112_800
+        assert min(curve.accuracy) <= curve.accuracy_at(seen) <= max(curve.accuracy)
+    assert curve.accuracy_at(curve.images[1]) == pytest.approx(curve.accuracy[1])
+    with pytest.raises(ValueError, match="outside the measured curve"):
+        curve.accuracy_at(curve.images[0] - 1)
+
+
+def test_a_budget_curve_is_read_from_benchmark_lines_and_refuses_mixed_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config, "MEASURED_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="no measured budget curve"):
+        measured_budget_curve("emnist")
+    runs = [{"scored_on": "validation", "train_n": 1_000, "epochs": e, "accuracy": a} for e, a in ((4, 0.8), (1, 0.6))]
+    (tmp_path / "emnist_budget.jsonl").write_text("\n".join(json.dumps(run) for run in runs) + "\n")
+    curve = measured_budget_curve("emnist")
+    assert curve.images == (1_000, 4_000) and curve.accuracy == (0.6, 0.8) and curve.train_images == 1_000
+    assert curve.accuracy_at(2_000) == pytest.approx(0.7)  # halfway in the logarithm of the budget
+    runs.append({"scored_on": "test", "train_n": 1_000, "epochs": 2, "accuracy": 0.7})
+    (tmp_path / "emnist_budget.jsonl").write_text("\n".join(json.dumps(run) for run in runs))
+    with pytest.raises(ValueError, match="validation split"):
+        measured_budget_curve("emnist")
+
+
+def test_the_budget_curve_figure_marks_the_chosen_budget() -> None:
+    figure = plots.budget_curve([2.0, 4.0, 8.0], [0.85, 0.87, 0.88], 6.0, title="budget")
+    ax = figure.axes[0]
+    assert ax.get_title() == "budget" and "minutes" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([85.0, 87.0, 88.0])
+    assert list(ax.lines[1].get_xdata()) == [6.0, 6.0]
+    plt.close(figure)
 
 
 def test_top_k_accuracy() -> None:
