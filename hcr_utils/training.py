@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -217,34 +218,42 @@ def compare_recipes(data: Dataset, recipes: dict[str, Recipe]) -> dict[str, RunR
     return results
 
 
+def steps_per_second(step: Callable[[], object], seconds: float) -> float:
+    """How many times a second ``step()`` runs, timed for about ``seconds`` (at least two steps) after one untimed call.
+
+    The untimed call builds the graph, which a real run pays once.
+    """
+    step()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or steps < 2:
+        step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
 def measure_speed(recipe: Recipe, num_classes: int, seconds: float = 4.0) -> float:
     """Images per second this machine trains the recipe's network at, measured for about ``seconds``.
 
-    Random images through the recipe's network, optimizer and batch size, after one
-    warm-up step that builds the graph: the rate a real run reaches, not its accuracy.
+    Random images through the recipe's network, optimizer and batch size: the
+    rate a real run reaches, not its accuracy.
     """
     keras.backend.clear_session()
     model = compile_model(build_cnn(num_classes, **recipe.model), recipe, steps=1000)
     rng = np.random.default_rng(config.SEED)
     x = rng.integers(0, 256, (recipe.batch_size, 28, 28, 1)).astype("float32")
     y = keras.utils.to_categorical(rng.integers(0, num_classes, recipe.batch_size), num_classes)
-    model.train_on_batch(x, y)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds or steps < 2:
-        model.train_on_batch(x, y)
-        steps += 1
-    speed = steps * recipe.batch_size / (time.perf_counter() - start)
+    speed = recipe.batch_size * steps_per_second(lambda: model.train_on_batch(x, y), seconds)
     keras.backend.clear_session()
     return speed
 
 
-def training_time_here(images: int, images_per_second: float) -> str:
-    """One sentence: how long training ``images`` images takes at this machine's measured ``images_per_second``."""
-    seconds = images / images_per_second
+def training_time_here(count: int, per_second: float, unit: str = "images") -> str:
+    """One sentence: how long training ``count`` images (or lines: ``unit``) takes at this machine's measured rate."""
+    seconds = count / per_second
     took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
     return (
-        f"This machine trains this network at about {images_per_second:,.0f} images/s: "
-        f"training {images:,} images takes about {took} here."
+        f"This machine trains this network at about {per_second:,.0f} {unit}/s: "
+        f"training {count:,} {unit} takes about {took} here."
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import keras
@@ -22,6 +23,7 @@ from hcr_utils.training import (
     fit,
     learning_rate_schedule,
     measured_budget_curve,
+    steps_per_second,
     training_time_here,
 )
 
@@ -119,11 +121,28 @@ def test_recipes_cover_both_chapters_with_a_budget_in_images() -> None:
     assert mnist.batch_size == 64  # the original is untouched
 
 
+def test_steps_per_second_leaves_the_first_step_out_and_times_the_others() -> None:
+    calls = []
+
+    def step() -> None:
+        time.sleep(0.02 if calls else 0.5)  # the first call, like building a graph, is slow and not part of the rate
+        calls.append(time.perf_counter())
+
+    rate = steps_per_second(step, seconds=0.3)
+    assert len(calls) >= 3
+    assert 30 < rate < 50.5, f"{rate:.1f} steps/s for steps of 20 ms"
+
+
 def test_training_time_here_turns_the_measured_speed_into_minutes_or_seconds() -> None:
     assert training_time_here(1_380_000, 920.0) == (
         "This machine trains this network at about 920 images/s: training 1,380,000 images takes about 25 min here."
     )
     assert training_time_here(40_000, 1_000.0).endswith("takes about 40 s here.")
+    lines = training_time_here(200_000, 200.0, unit="lines")
+    assert (
+        lines
+        == "This machine trains this network at about 200 lines/s: training 200,000 lines takes about 17 min here."
+    )
 
 
 def test_the_shipped_budget_curve_covers_the_emnist_recipe_on_a_download_and_rises_with_the_budget() -> None:

@@ -22,6 +22,7 @@ from hcr_utils.words import (
     LINE_HEIGHT,
     MODEL_NAME,
     STRIDE,
+    WORD_RECIPE,
     Lexicon,
     LineMaker,
     LineStyle,
@@ -33,6 +34,7 @@ from hcr_utils.words import (
     greedy_decode,
     labels_text,
     line_input,
+    measure_line_speed,
     read_by_segments,
     segment,
     text_labels,
@@ -82,6 +84,13 @@ def test_each_character_apart_is_one_piece_of_ink(emnist_sample: Dataset) -> Non
     lines = LineMaker(emnist_sample, "test", APART).random_lines(30, seed=4)
     found = [len(segment(image)) == len(labels) for image, labels in zip(lines.images, lines.labels)]
     assert np.mean(found) >= 0.8  # a few characters are drawn in two strokes (an i's dot, a broken E)
+
+
+@pytest.mark.slow
+def test_measure_line_speed_times_training_steps_of_the_crnn(emnist_sample: Dataset) -> None:
+    small = dataclasses.replace(WORD_RECIPE, batch_size=8)
+    speed = measure_line_speed(emnist_sample, small, seconds=0.5)
+    assert 5 < speed < 50_000, f"{speed:.0f} lines/s: not a CRNN training on a CPU"
 
 
 def test_train_and_test_images_never_mix(emnist_sample: Dataset) -> None:

@@ -32,7 +32,15 @@ from .lines import (
 from .metrics import character_error_rate, confusions, edit_distance
 from .reader import MODEL_NAME, READER_KIND, LineReading, WordReader, find_reader, is_word_model, save_reader
 from .segments import read_by_segments, segment
-from .training import WORD_RECIPE, LineBatches, WordRecipe, compile_crnn, train_crnn, training_prior
+from .training import (
+    WORD_RECIPE,
+    LineBatches,
+    WordRecipe,
+    compile_crnn,
+    measure_line_speed,
+    train_crnn,
+    training_prior,
+)
 
 __all__ = [
     "BLANK",
@@ -65,6 +73,7 @@ __all__ = [
     "greedy_decode",
     "is_word_model",
     "labels_text",
+    "measure_line_speed",
     "line_input",
     "read_by_segments",
     "save_reader",

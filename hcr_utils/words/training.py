@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import config
 from ..datasets import Dataset
-from ..training import learning_rate_schedule
+from ..training import learning_rate_schedule, steps_per_second
 from .crnn import build_crnn, start_from_characters
 from .lines import LineMaker, batch_of, ctc_targets, text_labels, word_list
 
@@ -87,6 +87,24 @@ def compile_crnn(model: keras.Model, recipe: WordRecipe, steps: int) -> keras.Mo
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4, global_clipnorm=5.0), loss=keras.losses.CTC()
     )
     return model
+
+
+def measure_line_speed(data: Dataset, recipe: WordRecipe = WORD_RECIPE, seconds: float = 4.0) -> float:
+    """Lines per second this machine trains the recipe's CRNN at, on a batch of lines of average length.
+
+    The lines are written with ``data``'s training characters, as in training; the
+    time to write them is not counted (the training writes them on other threads).
+    """
+    keras.backend.clear_session()
+    model = build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units, window_rank=recipe.window_rank)
+    compile_crnn(model, recipe, steps=1000)
+    batches = LineBatches(LineMaker(data, "train"), word_list(), recipe)
+    average = next(
+        batch for batch in map(batches.__getitem__, range(100)) if np.sum(batch[1][0] > 0) == recipe.max_length // 2
+    )
+    speed = recipe.batch_size * steps_per_second(lambda: model.train_on_batch(*average), seconds)
+    keras.backend.clear_session()
+    return speed
 
 
 def train_crnn(
