@@ -50,6 +50,13 @@ def main() -> None:
         help="hold a stratified tenth of the training images out and score on it, never on the test "
         "set: for choosing between variants",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help="seed of the training (the weights' start, the batches' order, the augmentation); the validation "
+        "split keeps the course's seed",
+    )
     args = parser.parse_args()
     data = load_emnist("balanced", args.data / "emnist-dev")
     if args.validation:
@@ -63,7 +70,7 @@ def main() -> None:
     pick = np.random.default_rng(SEED).permutation(len(data.y_test))[: args.canvas]
     drawings = [redraw(image) for image in data.x_test[pick]]
     for name, recipe in args.variant:
-        model, history = train_recipe(data, recipe, verbose=0)
+        model, history = train_recipe(data, recipe, seed=args.seed, verbose=0)
         scored = evaluate(model, data)
         tta = predict_probabilities(model, data.x_test, augmented_copies=6).argmax(axis=1)
         print(
@@ -71,6 +78,7 @@ def main() -> None:
                 {
                     "variant": name,
                     "scored_on": "validation" if args.validation else "test",
+                    "seed": args.seed,
                     "train_n": len(data.x_train),
                     "epochs": len(history.history["loss"]),
                     "accuracy": round(scored.accuracy, 4),

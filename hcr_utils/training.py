@@ -169,14 +169,15 @@ def fit(
 
 
 def train_recipe(
-    data: Dataset, recipe: Recipe, *, verbose: int | str = "auto"
+    data: Dataset, recipe: Recipe, *, seed: int = config.SEED, verbose: int | str = "auto"
 ) -> tuple[keras.Model, keras.callbacks.History]:
-    """Seed, build the recipe's model for ``data`` and train it on ``data``'s training set.
+    """Seed (``seed``: the weights' start, the batches' order, the augmentation), build the recipe's model for
+    ``data`` and train it on ``data``'s training set.
 
     If ``data`` has a validation set (:meth:`Dataset.with_validation`), it is
     scored after each epoch for the learning curves. The test set is never used here.
     """
-    config.set_seed()
+    config.set_seed(seed)
     keras.backend.clear_session()
     model = build_cnn(data.num_classes, name=f"{data.name.split('-')[0]}_cnn", **recipe.model)
     validation = (data.x_val, data.y_val) if data.x_val is not None else None

@@ -24,6 +24,7 @@ from hcr_utils.training import (
     learning_rate_schedule,
     measured_budget_curve,
     steps_per_second,
+    train_recipe,
     training_time_here,
 )
 
@@ -248,3 +249,14 @@ def test_fit_spends_the_budget_in_whole_epochs_with_class_weights(sample_dir: Pa
     assert len(history.history["loss"]) == 2
     assert np.isfinite(history.history["loss"]).all()
     assert int(model.optimizer.iterations) == 2 * int(np.ceil(len(data.y_train) / 64))
+
+
+@pytest.mark.slow
+def test_train_recipe_repeats_with_its_seed_and_changes_with_another(sample_dir: Path) -> None:
+    data = load_emnist("balanced", sample_dir / "emnist")
+    recipe = Recipe(model={"filters": (8, 16), "dense_units": 16, "augment": False}, images=len(data.y_train))
+    first = [
+        train_recipe(data, recipe, seed=seed, verbose=0)[0].get_layer("dense").get_weights()[0] for seed in (1, 1, 2)
+    ]
+    assert np.array_equal(first[0], first[1]), "the same seed must give the same training"
+    assert not np.allclose(first[0], first[2]), "another seed must give another training"
