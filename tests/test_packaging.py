@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 SHIPPED = sorted((CHECKOUT / "saved_models").glob("*.keras")) if CHECKOUT else []
 # What the package needs to build: the rest of the checkout (notebooks, docs, tests) is left behind.
-SOURCES = ["pyproject.toml", "README.md", "LICENSE", "hcr_utils", "saved_models", "data/words", "data/sample"]
+SOURCES = ["pyproject.toml", "README.md", "LICENSE", "hcr_utils", "saved_models", "data/words", "data/sample", "data/measured"]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,9 @@ def test_the_installed_package_finds_its_shipped_files_and_writes_in_the_current
     code = (
         "from hcr_utils import config\nfrom hcr_utils.words import word_list\n"
         "print(config.SHIPPED_MODELS_DIR)\nprint(config.models_dir())\nprint(config.CHECKOUT)\n"
-        "print(len(word_list('all')) > 1000, (config.SAMPLE_DIR / 'emnist').is_dir())"
+        "from hcr_utils.training import measured_budget_curve\n"
+        "print(len(word_list('all')) > 1000, (config.SAMPLE_DIR / 'emnist').is_dir(), "
+        "len(measured_budget_curve('emnist').images) > 2)"
     )
     done = run_installed(installed, folder, "-c", code)
     assert done.returncode == 0, done.stderr
@@ -86,7 +88,7 @@ def test_the_installed_package_finds_its_shipped_files_and_writes_in_the_current
     assert Path(shipped) == installed / "hcr_utils" / "_shipped" / "saved_models"
     assert Path(models) == folder / "my_models"  # the course folder, never site-packages
     assert checkout == "None"
-    assert found == "True True"
+    assert found == "True True True"
 
 
 def test_hcr_predict_reads_a_picture_with_the_shipped_model_by_name(installed: Path, picture: tuple[Path, str]) -> None:
