@@ -19,7 +19,16 @@ pytestmark = pytest.mark.slow
 
 SHIPPED = sorted((CHECKOUT / "saved_models").glob("*.keras")) if CHECKOUT else []
 # What the package needs to build: the rest of the checkout (notebooks, docs, tests) is left behind.
-SOURCES = ["pyproject.toml", "README.md", "LICENSE", "hcr_utils", "saved_models", "data/words", "data/sample", "data/measured"]
+SOURCES = [
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "hcr_utils",
+    "saved_models",
+    "data/words",
+    "data/sample",
+    "data/measured",
+]
 
 
 @pytest.fixture(scope="module")
