@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # as on a laptop without AVX-512
+from cpu_kinds import TYPICAL_CPU  # as on a laptop without AVX-512
+
 if "--typical-cpu" in sys.argv and any(os.environ.get(key) != value for key, value in TYPICAL_CPU.items()):
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **TYPICAL_CPU})  # before TensorFlow starts
 

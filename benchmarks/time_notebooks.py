@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from arithmetic import cpu_description
+from cpu_kinds import TYPICAL_CPU
 from nbclient import NotebookClient
 
 from hcr_utils.config import DATA_DIR_ENV, MODELS_DIR_ENV, PROJECT_ROOT, QUICK_ENV, SEED
@@ -49,7 +50,6 @@ DOWNLOADS = {
     "01": "the first run also downloads MNIST (11 MB)",
     "05": "the first run also downloads NIST's EMNIST archive (536 MB)",
 }
-TYPICAL_CPU = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # a laptop without AVX-512
 
 
 def full_size_data(dev: Path, folder: Path) -> Path:
