@@ -89,14 +89,19 @@ def compile_crnn(model: keras.Model, recipe: WordRecipe, steps: int) -> keras.Mo
     return model
 
 
+def fresh_crnn(data: Dataset, recipe: WordRecipe) -> keras.Model:
+    """The recipe's CRNN for ``data``'s classes, untrained, in a fresh Keras session."""
+    keras.backend.clear_session()
+    return build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units, window_rank=recipe.window_rank)
+
+
 def measure_line_speed(data: Dataset, recipe: WordRecipe = WORD_RECIPE, seconds: float = 4.0) -> float:
     """Lines per second this machine trains the recipe's CRNN at, on a batch of lines of average length.
 
     The lines are written with ``data``'s training characters, as in training; the
     time to write them is not counted (the training writes them on other threads).
     """
-    keras.backend.clear_session()
-    model = build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units, window_rank=recipe.window_rank)
+    model = fresh_crnn(data, recipe)
     compile_crnn(model, recipe, steps=1000)
     batches = LineBatches(LineMaker(data, "train"), word_list(), recipe)
     average = next(
@@ -122,8 +127,7 @@ def train_crnn(
     ``recipe.from_characters``. The history gains ``seconds``, the time of the whole fit.
     """
     config.set_seed()
-    keras.backend.clear_session()
-    model = build_crnn(data.num_classes, sequence=recipe.sequence, units=recipe.units, window_rank=recipe.window_rank)
+    model = fresh_crnn(data, recipe)
     if recipe.from_characters:
         if characters is None:
             raise ValueError("this recipe starts from a character model: pass characters=")
