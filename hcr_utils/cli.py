@@ -41,13 +41,14 @@ def _train_words(args: argparse.Namespace) -> int:
 
     from .datasets import load_emnist
     from .inference import Recognizer
-    from .saved import resolve
+    from .saved import keep_earlier, resolve
     from .words import WORD_RECIPE, save_reader, train_crnn
 
     data = load_emnist("balanced", args.data_dir)
     recipe = WORD_RECIPE if args.images is None else dataclasses.replace(WORD_RECIPE, lines=args.images)
     characters = Recognizer.load(resolve(args.init or "emnist_cnn")).model
     model, history = train_crnn(data, recipe, characters=characters, verbose=2)
+    kept = keep_earlier(args.out)  # a model already there is renamed, never deleted
     save_reader(model, args.out, data.classes)
     print(
         json.dumps(
@@ -57,6 +58,7 @@ def _train_words(args: argparse.Namespace) -> int:
                 "n": len(data.x_train),
                 "seconds": round(history.history["seconds"][0], 1),
                 "out": str(args.out),
+                "kept_earlier": kept and str(kept),
             }
         )
     )
@@ -66,6 +68,7 @@ def _train_words(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .datasets import load
     from .inference import save_model
+    from .saved import keep_earlier
     from .training import RECIPES, train_recipe
 
     if args.dataset == "words":
@@ -73,6 +76,7 @@ def _train(args: argparse.Namespace) -> int:
     data = load(args.dataset, args.data_dir)
     recipe = RECIPES[args.dataset].with_images(args.images)
     model, history = train_recipe(data, recipe, verbose=2)
+    kept = keep_earlier(args.out)  # a model already there is renamed, never deleted
     save_model(model, args.out, args.dataset, data.classes)
     print(
         json.dumps(
@@ -83,6 +87,7 @@ def _train(args: argparse.Namespace) -> int:
                 "n": len(data.x_train),
                 "seconds": round(history.history["seconds"][0], 1),
                 "out": str(args.out),
+                "kept_earlier": kept and str(kept),
             }
         )
     )

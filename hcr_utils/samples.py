@@ -211,17 +211,8 @@ def save_fine_tuned(
     deleted, and the model it started from (``models_dir/name``) is never written.
     Returns the saved path and the earlier model's new path (None if there was none).
     """
-    from .inference import labels_path, save_model  # imported here: reading samples must not start TensorFlow
+    from .saved import keep_earlier, save_model  # imported here: reading samples must not start TensorFlow
 
     target = Path(models_dir if models_dir is not None else config.models_dir()) / HANDWRITING_DIR / name
-    kept = None
-    if target.exists():
-        number = 1
-        while (kept := target.with_name(f"{target.stem}.{number}{target.suffix}")).exists() or labels_path(
-            kept
-        ).exists():
-            number += 1
-        if labels_path(target).exists():
-            labels_path(target).rename(labels_path(kept))
-        target.rename(kept)
+    kept = keep_earlier(target)
     return save_model(model, target, "emnist", classes), kept

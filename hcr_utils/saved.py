@@ -63,6 +63,24 @@ def labels_json(
     return json.dumps({"kind": kind, "dataset": dataset, "classes": list(classes), **trained_on, **geometry}, indent=1)
 
 
+def keep_earlier(path: Path | str) -> Path | None:
+    """Rename a model already at ``path`` (and its labels file) to ``NAME.1.keras``, ``NAME.2.keras``... (the
+    first free number), so that saving a new one there destroys nothing.
+
+    Returns the earlier model's new path, or None when there was none.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    number = 1
+    while (kept := path.with_name(f"{path.stem}.{number}{path.suffix}")).exists() or labels_path(kept).exists():
+        number += 1
+    if labels_path(path).exists():
+        labels_path(path).rename(labels_path(kept))
+    path.rename(kept)
+    return kept
+
+
 def save_model(
     model: keras.Model,
     path: Path | str,
@@ -75,6 +93,8 @@ def save_model(
 
     The file holds the architecture and the weights, not the optimizer's
     state: that is only needed to resume training and would triple the size.
+    A model already at ``path`` is kept under a numbered name (:func:`keep_earlier`),
+    and the new one appears there only once it is written in full.
 
     Raises:
         ModelFileError: the path is not a ``.keras`` file, or cannot be written.
@@ -83,12 +103,19 @@ def save_model(
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: Keras 3 models are saved as .keras files")
     labels = labels_json(dataset, classes, kind, **geometry)
+    partial = path.with_name(f".{path.stem}.part.keras")  # hidden, and no model's name: never read as a model
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        keras.Model(model.inputs, model.outputs, name=model.name).save(path)  # same layers, no optimizer
-        labels_path(path).write_text(labels)
+        keras.Model(model.inputs, model.outputs, name=model.name).save(partial)  # same layers, no optimizer
+        labels_path(partial).write_text(labels)
+        keep_earlier(path)
+        labels_path(partial).replace(labels_path(path))
+        partial.replace(path)
     except OSError as err:
         raise ModelFileError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+        labels_path(partial).unlink(missing_ok=True)
     return path
 
 

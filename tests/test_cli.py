@@ -34,6 +34,20 @@ def test_train_saves_model_and_labels(trained_model: Path, capsys: pytest.Captur
     assert labels == {"kind": "characters", "dataset": "mnist", "classes": list("0123456789")}
 
 
+@pytest.mark.slow  # trains two small models
+def test_train_keeps_a_model_already_at_out(tmp_path: Path, sample_dir: Path, capsys) -> None:
+    out = tmp_path / "mnist_cnn.keras"
+    reports = []
+    for _ in range(2):
+        assert (
+            cli.main(["train", "mnist", "--data-dir", str(sample_dir / "mnist"), "--out", str(out), "--images", "512"])
+            == 0
+        )
+        reports.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert [report["kept_earlier"] for report in reports] == [None, str(tmp_path / "mnist_cnn.1.keras")]
+    assert Recognizer.load(tmp_path / "mnist_cnn.1.keras").classes == tuple("0123456789")
+
+
 @pytest.mark.slow  # trains a model (module fixture)
 def test_evaluate_prints_one_json_line(trained_model: Path, sample_dir: Path, capsys) -> None:
     capsys.readouterr()

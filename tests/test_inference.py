@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
 from hcr_utils import config
 from hcr_utils.datasets import Dataset
-from hcr_utils.inference import ModelNotFoundError, Recognizer, describe_source, find_model, labels_path
+from hcr_utils.inference import (
+    ModelFileError,
+    ModelNotFoundError,
+    Recognizer,
+    describe_source,
+    find_model,
+    labels_path,
+    save_model,
+)
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.strokes import render_strokes
 
@@ -145,3 +154,41 @@ def test_answers_restricted_to_digits_or_letters(
         mnist_recognizer.top_k(emnist_sample.x_test[0], allowed="letters")
     with pytest.raises(ValueError, match="allowed must be"):
         emnist_recognizer.top_k(emnist_sample.x_test[0], allowed="vowels")
+
+
+def _tiny_model(seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+
+
+def test_saving_over_a_model_keeps_the_earlier_one(tmp_path: Path) -> None:
+    path = tmp_path / "mnist_cnn.keras"
+    models = [_tiny_model(seed) for seed in (1, 2, 3)]
+    for model in models:
+        assert save_model(model, path, "mnist", "0123456789") == path
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "mnist_cnn.1.keras",
+        "mnist_cnn.1.labels.json",
+        "mnist_cnn.2.keras",
+        "mnist_cnn.2.labels.json",
+        "mnist_cnn.keras",
+        "mnist_cnn.labels.json",
+    ], "no partial file is left behind"
+    for saved, model in zip(("mnist_cnn.1.keras", "mnist_cnn.2.keras", "mnist_cnn.keras"), models, strict=True):
+        weights = Recognizer.load(tmp_path / saved).model.get_weights()[0]
+        assert np.array_equal(weights, model.get_weights()[0]), f"{saved} holds another model's weights"
+
+
+def test_a_failed_save_leaves_the_earlier_model_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = save_model(_tiny_model(1), tmp_path / "mnist_cnn.keras", "mnist", "0123456789")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def disk_full(self, filepath, *args, **kwargs):
+        Path(filepath).write_bytes(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", disk_full)
+    with pytest.raises(ModelFileError, match="No space left on device"):
+        save_model(_tiny_model(2), path, "mnist", "0123456789")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
