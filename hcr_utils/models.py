@@ -199,3 +199,26 @@ def build_cnn(
 def build_seed_cnn(num_classes: int) -> keras.Model:
     """The course's starting point: Conv32-BN-Pool, Conv64-BN-Pool, Conv128-BN, Dense256-Dropout."""
     return build_cnn(num_classes, augment=False, dropout=0.5, pool_dropout=0.0, name="seed_cnn")
+
+
+def _without_names(settings: object) -> object:
+    """A layer configuration without its names, which differ between two builds of one network."""
+    if isinstance(settings, dict):
+        return {key: _without_names(value) for key, value in settings.items() if key != "name"}
+    return [_without_names(value) for value in settings] if isinstance(settings, list) else settings
+
+
+def network_differences(model: keras.Model, reference: keras.Model) -> list[str]:
+    """How ``model`` differs from ``reference``, layer by layer (type and settings, names aside), and in its number
+    of weights: an empty list when they are the same network."""
+    differences = [
+        f"layer {index} ({mine.name}): {type(mine).__name__} {_without_names(mine.get_config())} "
+        f"where the reference has {type(theirs).__name__} {_without_names(theirs.get_config())}"
+        for index, (mine, theirs) in enumerate(zip(model.layers, reference.layers))
+        if type(mine) is not type(theirs) or _without_names(mine.get_config()) != _without_names(theirs.get_config())
+    ]
+    if len(model.layers) != len(reference.layers):
+        differences.append(f"{len(model.layers)} layers where the reference has {len(reference.layers)}")
+    if model.count_params() != reference.count_params():
+        differences.append(f"{model.count_params():,} weights where the reference has {reference.count_params():,}")
+    return differences

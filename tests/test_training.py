@@ -14,7 +14,7 @@ import pytest
 from hcr_utils import config, plots
 from hcr_utils.datasets import load_emnist, load_mnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
-from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn
+from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn, network_differences
 from hcr_utils.training import (
     RECIPES,
     Recipe,
@@ -82,6 +82,21 @@ def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
     assert "augmentation" not in [layer.name for layer in build_seed_cnn(10).layers]
     with pytest.raises(ValueError, match="head must be"):
         build_cnn(10, head="max")
+
+
+def test_network_differences_name_what_differs_and_nothing_else() -> None:
+    recipe = RECIPES["emnist"].model
+    assert network_differences(build_cnn(47, **recipe), build_cnn(47, **recipe)) == []  # names aside, one network
+    fewer_classes = network_differences(build_cnn(10, **recipe), build_cnn(47, **recipe))
+    assert len(fewer_classes) == 2
+    assert (
+        fewer_classes[0].startswith("layer ")
+        and "probabilities" in fewer_classes[0]
+        and "'units': 10" in fewer_classes[0]
+    )
+    assert "weights where the reference has" in fewer_classes[1]
+    other_head = network_differences(build_cnn(47, **{**recipe, "head": "gap"}), build_cnn(47, **recipe))
+    assert any("GlobalAveragePooling2D" in line and "Flatten" in line for line in other_head)
 
 
 def test_pooling_early_computes_the_same_function_on_real_characters(sample_dir: Path) -> None:
