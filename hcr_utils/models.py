@@ -46,6 +46,37 @@ class RandomStrokeWidth(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="hcr")
+class FusedBatchNormalization(layers.BatchNormalization):
+    """Keras' batch normalisation, trained with TensorFlow's fused kernel on 4-D maps.
+
+    The same function, weights and moving statistics (up to rounding), but one pass over
+    the maps forward and one backward, where Keras 3's own makes several. Inference, and
+    any other backend or shape, is Keras' own code.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        fusable = keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4 and self.axis in (3, -1)
+        if not (training and self.trainable and fusable and self.center and self.scale):
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        outputs, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+            x=inputs,
+            scale=self.gamma.value,
+            offset=self.beta.value,
+            mean=self.moving_mean.value,
+            variance=self.moving_variance.value,
+            epsilon=self.epsilon,
+            exponential_avg_factor=1 - self.momentum,  # returns the moving statistics, updated
+            data_format="NHWC",
+            is_training=True,
+        )
+        self.moving_mean.assign(mean)
+        self.moving_variance.assign(variance)
+        return outputs
+
+
+@keras.saving.register_keras_serializable(package="hcr")
 class RandomAffine(layers.Layer):
     """Random rotation, shift and zoom of each image in one resampling, only while training.
 
@@ -119,14 +150,22 @@ def augmentation(
 
 
 def conv_block(
-    x, filters: int, convs: int, batch_norm: bool, name: str, separable: bool = False, pool_name: str | None = None
+    x,
+    filters: int,
+    convs: int,
+    batch_norm: bool,
+    name: str,
+    separable: bool = False,
+    pool_name: str | None = None,
+    fused_norm: bool = False,
 ):
     """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU.
 
     A ``separable`` convolution is done in two cheaper steps: a 3×3 filter on each
     input map alone (depthwise), then a 1×1 convolution that mixes the maps. With a
     ``pool_name`` the last convolution's maps are max-pooled 2×2 before their
-    normalisation and ReLU, which then work on a quarter of the pixels.
+    normalisation and ReLU, which then work on a quarter of the pixels. ``fused_norm``
+    normalises with :class:`FusedBatchNormalization`.
     """
     for i in range(convs):
         if separable:
@@ -136,7 +175,8 @@ def conv_block(
         if pool_name and i == convs - 1:
             x = layers.MaxPooling2D(name=pool_name)(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i + 1}")(x)
+            norm = FusedBatchNormalization if fused_norm else layers.BatchNormalization
+            x = norm(momentum=0.9, name=f"{name}_bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i + 1}")(x)
     return x
 
@@ -150,6 +190,7 @@ def build_cnn(
     head: str = "gap",
     separable: bool = False,
     pool_early: bool = False,
+    fused_norm: bool = False,
     batch_norm: bool = True,
     dropout: float = 0.3,
     pool_dropout: float | None = None,
@@ -169,6 +210,7 @@ def build_cnn(
     ``pool_dropout`` says otherwise, after each pooling. Each switch
     (``batch_norm``, ``dropout``, ``augment``) can be turned off to
     measure what it brings; the defaults are the chapter's best recipe.
+    ``fused_norm`` trains the blocks' normalisation with TensorFlow's fused kernel.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
@@ -182,7 +224,9 @@ def build_cnn(
             if rate:
                 x = layers.Dropout(rate, name=f"drop{block - 1}")(x)
         pool_name = f"pool{block}" if pool_early and block < len(filters) else None
-        x = conv_block(x, width, convs_per_block, batch_norm, f"block{block}", separable and block > 1, pool_name)
+        x = conv_block(
+            x, width, convs_per_block, batch_norm, f"block{block}", separable and block > 1, pool_name, fused_norm
+        )
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' (global average pooling) or 'flatten', not {head!r}")
     x = layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else layers.Flatten(name="flatten")(x)

@@ -14,7 +14,7 @@ import pytest
 from hcr_utils import config, plots
 from hcr_utils.datasets import load_emnist, load_mnist
 from hcr_utils.evaluation import Evaluation, top_k_accuracy
-from hcr_utils.models import RandomAffine, build_cnn, build_seed_cnn, network_differences
+from hcr_utils.models import FusedBatchNormalization, RandomAffine, build_cnn, build_seed_cnn, network_differences
 from hcr_utils.training import (
     RECIPES,
     Recipe,
@@ -109,6 +109,60 @@ def test_pooling_early_computes_the_same_function_on_real_characters(sample_dir:
     for layer in late.layers:
         early.get_layer(layer.name).set_weights(layer.get_weights())
     assert np.allclose(early(images).numpy(), late(images).numpy(), atol=1e-6)  # ReLU and max pooling commute
+
+
+def test_fused_batch_norm_trains_like_keras_own_on_real_characters(sample_dir: Path) -> None:
+    import tensorflow as tf
+
+    images = load_emnist("balanced", sample_dir / "emnist").x_train[:64, ..., None].astype("float32")
+    maps = keras.layers.Conv2D(16, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=1))(images / 255)
+    weights = tf.constant(np.random.default_rng(0).normal(size=maps.shape).astype("float32"))
+    found = {}
+    for kind in (keras.layers.BatchNormalization, FusedBatchNormalization):
+        layer = kind(momentum=0.9)
+        layer.build(maps.shape)
+        layer.gamma.assign(np.linspace(0.5, 1.5, 16))
+        layer.beta.assign(np.linspace(-1, 1, 16))
+        with tf.GradientTape() as tape:
+            tape.watch(maps)
+            outputs = layer(maps, training=True)
+            loss = tf.reduce_sum(outputs * weights)
+        gradients = tape.gradient(loss, [maps, layer.gamma, layer.beta])
+        moving = [layer.moving_mean.numpy(), layer.moving_variance.numpy()]
+        found[kind] = [outputs.numpy(), *(g.numpy() for g in gradients), *moving, layer(maps, training=False).numpy()]
+        graph = tf.function(lambda x, layer=layer: layer(x, training=True)).get_concrete_function(maps).graph
+        fused = any(op.type == "FusedBatchNormV3" for op in graph.get_operations())
+        assert fused == (kind is FusedBatchNormalization), "the fused kernel trains the fused layer, and only it"
+    for name, keras_own, fused in zip(
+        (
+            "outputs",
+            "input gradient",
+            "scale gradient",
+            "offset gradient",
+            "moving mean",
+            "moving variance",
+            "inference",
+        ),
+        *found.values(),
+        strict=True,
+    ):
+        assert np.allclose(fused, keras_own, rtol=1e-4, atol=1e-4), name
+
+
+def test_fused_batch_norm_is_saved_and_used_in_the_blocks_only(tmp_path: Path) -> None:
+    model = build_cnn(47, fused_norm=True)
+    kinds = {layer.name: type(layer).__name__ for layer in model.layers if "bn" in layer.name}
+    assert kinds == {
+        "block1_bn1": "FusedBatchNormalization",
+        "block2_bn1": "FusedBatchNormalization",
+        "block3_bn1": "FusedBatchNormalization",
+        "dense_bn": "BatchNormalization",  # 2-D: Keras' own
+    }
+    model.save(tmp_path / "fused.keras")
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1)).astype("float32")
+    reloaded = keras.saving.load_model(tmp_path / "fused.keras")
+    assert isinstance(reloaded.get_layer("block1_bn1"), FusedBatchNormalization)
+    assert np.allclose(reloaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6)
 
 
 def test_separable_blocks_cost_less_arithmetic_and_keep_the_first_block_whole() -> None:
