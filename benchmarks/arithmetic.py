@@ -4,8 +4,9 @@
 the convolutions and dense layers (the rest is small); a training step costs about
 three times that (forward, and the two products of the backward pass), two floating-point
 operations each. ``peak_flops()`` is this CPU's float32 peak: cores × clock ×
-floating-point operations a cycle (two fused multiply-add units of 8 floats with AVX2,
-the same on AMD's AVX-512, which runs 512-bit work on 256-bit units; 16 floats on Intel's).
+floating-point operations a cycle (two fused multiply-add units of 8 floats with AVX2, the same with
+AMD's AVX-512 before Zen 5, which runs 512-bit work on 256-bit units; 16 floats with Intel's and
+Zen 5's, when oneDNN runs TensorFlow's arithmetic, since TensorFlow's own kernels are AVX2).
 """
 
 from __future__ import annotations
@@ -70,11 +71,21 @@ def cpu_description() -> dict[str, object]:
     return {"cpu_model": cpu_model(), "cores": os.cpu_count(), "avx512": "avx512f" in cpu_flags()}
 
 
+def full_width_avx512(text: str, flags: set[str], environ: dict[str, str]) -> bool:
+    """Whether TensorFlow's arithmetic runs 16 floats a vector here: AVX-512 on 512-bit units (Intel's, or AMD's
+    from Zen 5, family 26), with oneDNN on and not limited to AVX2 (TensorFlow's own kernels are AVX2)."""
+    if "avx512f" not in flags or environ.get("TF_ENABLE_ONEDNN_OPTS") == "0":
+        return False
+    if environ.get("ONEDNN_MAX_CPU_ISA", "").upper().startswith("AVX2"):
+        return False
+    family = int(_field("cpu family", text) or 0)
+    return "GenuineIntel" in text or ("AuthenticAMD" in text and family >= 26)
+
+
 def peak_flops(gigahertz: float | None = None) -> float:
     """Float32 operations per second at peak on all cores (two FMA units a core)."""
     text = _cpuinfo()
     if gigahertz is None:
         gigahertz = float(_field("cpu MHz", text) or 2200.0) / 1000
-    wide = "avx512f" in cpu_flags() and "GenuineIntel" in text
-    floats = 16 if wide else 8
+    floats = 16 if full_width_avx512(text, cpu_flags(), dict(os.environ)) else 8
     return (os.cpu_count() or 1) * gigahertz * 1e9 * 2 * floats * 2  # cores × clock × FMA units × lanes × 2 ops
