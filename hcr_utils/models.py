@@ -251,8 +251,11 @@ def build_cnn(
 
 
 def build_seed_cnn(num_classes: int) -> keras.Model:
-    """The course's starting point: Conv32-BN-Pool, Conv64-BN-Pool, Conv128-BN, Dense256-Dropout."""
-    return build_cnn(num_classes, augment=False, dropout=0.5, pool_dropout=0.0, name="seed_cnn")
+    """The course's starting point: Conv32-BN-Pool, Conv64-BN-Pool, Conv128-BN, Dense256-Dropout.
+
+    Its layers are plain Keras ones, Keras' own batch normalisation included, as notebook 02 writes them
+    (the fused one comes in notebook 04)."""
+    return build_cnn(num_classes, augment=False, dropout=0.5, pool_dropout=0.0, fused_norm=False, name="seed_cnn")
 
 
 def _without_names(settings: object) -> object:

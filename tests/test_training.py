@@ -80,6 +80,7 @@ def test_cnn_takes_raw_pixels_and_augments_only_in_training() -> None:
 
 def test_seed_cnn_has_no_augmentation_and_rejects_unknown_head() -> None:
     assert "augmentation" not in [layer.name for layer in build_seed_cnn(10).layers]
+    assert not any(isinstance(layer, FusedBatchNormalization) for layer in build_seed_cnn(10).layers)  # as in 02
     with pytest.raises(ValueError, match="head must be"):
         build_cnn(10, head="max")
 
