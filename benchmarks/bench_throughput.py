@@ -62,6 +62,8 @@ LEVERS: dict[str, Lever] = {
     "steps_per_execution 8": Lever(steps_per_execution=8),
     "tf.data pipeline": Lever(tf_data=True),
     "no augmentation (its cost)": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0})),
+    "no augmentation, batch 512 (its cost)": Lever(SHIPPED.changed(model={"augment": False, "stroke_width": 0.0})),
+    "no weight averaging, batch 512 (its cost)": Lever(SHIPPED.changed(weight_averaging=False)),
     "XLA (jit_compile), no augmentation": Lever(
         BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True
     ),
