@@ -147,7 +147,9 @@ def test_fused_batch_norm_trains_like_keras_own_on_real_characters(sample_dir: P
         *found.values(),
         strict=True,
     ):
-        assert np.allclose(fused, keras_own, rtol=1e-4, atol=1e-4), name
+        # float32 sums in another order: the error scales with the largest value (a scale gradient sums ~40,000 terms)
+        tolerance = max(1e-4, 1e-5 * float(np.abs(keras_own).max()))
+        assert np.allclose(fused, keras_own, rtol=1e-4, atol=tolerance), (name, np.abs(fused - keras_own).max())
 
 
 def test_fused_batch_norm_is_saved_and_used_in_the_blocks_only(tmp_path: Path) -> None:
