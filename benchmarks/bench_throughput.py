@@ -41,6 +41,7 @@ from hcr_utils.training import RECIPES, Recipe, compile_model
 
 SHIPPED = RECIPES["emnist"]
 BASE = SHIPPED.changed(batch_size=128, learning_rate=2e-3)  # the recipe before its batch was raised
+NO_AUGMENTATION = {"augment": False, "stroke_width": 0.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,12 +62,10 @@ LEVERS: dict[str, Lever] = {
     "bfloat16": Lever(policy="mixed_bfloat16"),
     "steps_per_execution 8": Lever(steps_per_execution=8),
     "tf.data pipeline": Lever(tf_data=True),
-    "no augmentation (its cost)": Lever(BASE.changed(model={"augment": False, "stroke_width": 0.0})),
-    "no augmentation, batch 512 (its cost)": Lever(SHIPPED.changed(model={"augment": False, "stroke_width": 0.0})),
+    "no augmentation (its cost)": Lever(BASE.changed(model=NO_AUGMENTATION)),
+    "no augmentation, batch 512 (its cost)": Lever(SHIPPED.changed(model=NO_AUGMENTATION)),
     "no weight averaging, batch 512 (its cost)": Lever(SHIPPED.changed(weight_averaging=False)),
-    "XLA (jit_compile), no augmentation": Lever(
-        BASE.changed(model={"augment": False, "stroke_width": 0.0}), jit_compile=True
-    ),
+    "XLA (jit_compile), no augmentation": Lever(BASE.changed(model=NO_AUGMENTATION), jit_compile=True),
     "16 filters at 28×28": Lever(BASE.changed(model={"filters": (16, 64, 128)})),
     "16 filters at 28×28, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (16, 64, 128)})),
     "narrower 24-48-96, batch 512": Lever(BASE.changed(batch_size=512, model={"filters": (24, 48, 96)})),
