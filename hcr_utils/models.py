@@ -159,6 +159,9 @@ def augmentation(
     return keras.Sequential(steps, name="augmentation")
 
 
+FILTERS = (32, 64, 128)  # the maps of the three blocks of build_cnn (and of the line reader's)
+
+
 def conv_block(
     x,
     filters: int,
@@ -194,7 +197,7 @@ def conv_block(
 def build_cnn(
     num_classes: int,
     *,
-    filters: Sequence[int] = (32, 64, 128),
+    filters: Sequence[int] = FILTERS,
     convs_per_block: int = 1,
     dense_units: int = 256,
     head: str = "gap",

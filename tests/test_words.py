@@ -14,6 +14,7 @@ from PIL import Image
 from hcr_utils import cli
 from hcr_utils.datasets import Dataset
 from hcr_utils.inference import SHIPPED_MODELS_DIR, Recognizer
+from hcr_utils.models import build_cnn
 from hcr_utils.preprocessing import BlankImageError
 from hcr_utils.saved import ModelFileError
 from hcr_utils.strokes import render_strokes
@@ -28,6 +29,7 @@ from hcr_utils.words import (
     LineStyle,
     WordReader,
     beam_decode,
+    build_crnn,
     character_error_rate,
     correct_prior,
     edit_distance,
@@ -37,6 +39,7 @@ from hcr_utils.words import (
     measure_line_speed,
     read_by_segments,
     segment,
+    start_from_characters,
     text_labels,
     training_prior,
     word_list,
@@ -44,6 +47,7 @@ from hcr_utils.words import (
 
 pytest_plugins = ["widget_fixtures"]
 
+AGREEMENT = 0.95  # the centre frame against the character model: 97.7% on the sample (the next frames: 86-89%)
 APART = LineStyle(gap=(4, 8), slant=0.0)  # characters that never touch: one ink component each (mostly)
 
 
@@ -234,6 +238,23 @@ def test_a_character_model_is_not_a_word_model(models_dir: Path) -> None:
         WordReader.load(models_dir / "emnist_cnn.keras")
     with pytest.raises(FileNotFoundError, match="train words"):
         WordReader.load(models_dir / "nothing.keras")
+
+
+def test_a_reader_started_from_characters_names_a_character_at_its_centre(
+    emnist_recognizer: Recognizer, emnist_sample: Dataset
+) -> None:
+    crnn = build_crnn(emnist_sample.num_classes)
+    start_from_characters(crnn, emnist_recognizer.model)
+    images = emnist_sample.x_test[:300, ..., None]  # a line one character wide: 7 frames, the 4th centred on it
+    centre = crnn.predict(images, verbose=0)[:, 3, 1:]  # its logits for the classes (0 is the blank)
+    characters = emnist_recognizer.model.predict(images, verbose=0)
+    assert np.mean(centre.argmax(axis=1) == characters.argmax(axis=1)) >= AGREEMENT
+
+
+def test_a_character_model_with_other_blocks_is_refused_with_what_to_do() -> None:
+    earlier = build_cnn(47, head="flatten")  # pooled after the ReLU, as an earlier recipe's blocks
+    with pytest.raises(ModelFileError, match="earlier recipe.*notebook 06"):
+        start_from_characters(build_crnn(47), earlier)
 
 
 def test_line_input_scales_the_ink_to_the_line_height(test_lines) -> None:

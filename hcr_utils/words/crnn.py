@@ -11,8 +11,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from ..models import FusedBatchNormalization, conv_block
+from ..models import FILTERS, FusedBatchNormalization, conv_block
 from ..preprocessing import LINE_HEIGHT
+from ..saved import ModelFileError
 
 CHARACTER_LAYERS = ("block1_conv1", "block1_bn1", "block2_conv1", "block2_bn1", "block3_conv1", "block3_bn1")
 
@@ -28,8 +29,9 @@ def build_crnn(
 ) -> keras.Model:
     """A CRNN: the character CNN's convolutions slid along a 28-pixel-high line, then a sequence layer.
 
-    The convolutions and two poolings turn the line into a 7-row map, one column
-    per 4 pixels; ``window`` (a 7×7 convolution, the character model's dense
+    The convolutions (the EMNIST recipe's blocks: ``FILTERS`` maps, the first
+    two pooled before their normalisation) turn the line into a
+    7-row map, one column per 4 pixels; ``window`` (a 7×7 convolution, the character model's dense
     layer made convolutional) looks at 28 pixels around each column, as the
     character model looks at one 28×28 image. It is factored in two, a 7×7
     convolution to ``window_rank`` maps and a 1×1 one to 256 features, which
@@ -40,10 +42,9 @@ def build_crnn(
     """
     inputs = keras.Input((LINE_HEIGHT, None, 1), name="pixels")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    for block, width in enumerate((32, 64, 128), start=1):
-        if block > 1:
-            x = layers.MaxPooling2D(name=f"pool{block - 1}")(x)
-        x = conv_block(x, width, 1, True, f"block{block}")
+    for block, width in enumerate(FILTERS, start=1):
+        pool_name = f"pool{block}" if block < len(FILTERS) else None
+        x = conv_block(x, width, 1, True, f"block{block}", pool_name=pool_name)
     x = layers.ZeroPadding2D(((0, 0), (3, 3)), name="window_pad")(x)
     x = layers.Conv2D(window_rank, (7, 7), use_bias=False, name="window")(x)
     x = layers.Conv2D(256, 1, use_bias=False, name="window_mix")(x)
@@ -67,14 +68,26 @@ def build_crnn(
 def start_from_characters(crnn: keras.Model, characters: keras.Model) -> None:
     """Copy a trained character CNN (``build_cnn`` with a flatten head) into the CRNN's convolutions and window.
 
-    The character model's dense layer reads a 7×7×128 map flattened row by row,
+    The character model's dense layer reads the last block's 7×7 map flattened row by row,
     the layout of a 7×7 convolution's kernel: reshaped, it becomes the window;
     its best approximation of the window's rank (the largest singular values,
     by SVD) is split between ``window`` and ``window_mix``.
     Its output layer becomes the part of ``logits`` that reads the window's
     features (the sequence layer's part starts at zero, the blank's column
     learns from scratch): from the first step, a frame centred on a character names it.
+
+    Raises:
+        ModelFileError: the character model's blocks are not the CRNN's (a model trained with an earlier recipe).
     """
+    found = tuple(characters.get_layer(f"block{block}_conv1").filters for block in (1, 2, 3))
+    names = [layer.name for layer in characters.layers]
+    pooled_first = names.index("pool1") == names.index("block1_conv1") + 1
+    if found != FILTERS or not pooled_first:
+        raise ModelFileError(
+            f"this character model's blocks differ from the line reader's ({', '.join(map(str, FILTERS))} maps, each "
+            "pooled before its normalisation): it was trained with an earlier recipe. Train it again in notebook 06 "
+            "(or `hcr train emnist`), or start from the shipped one"
+        )
     for name in CHARACTER_LAYERS:
         crnn.get_layer(name).set_weights(characters.get_layer(name).get_weights())
     window, mix = crnn.get_layer("window"), crnn.get_layer("window_mix")
