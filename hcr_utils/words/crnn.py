@@ -79,7 +79,7 @@ def start_from_characters(crnn: keras.Model, characters: keras.Model) -> None:
     Raises:
         ModelFileError: the character model's blocks are not the CRNN's (a model trained with an earlier recipe).
     """
-    found = tuple(characters.get_layer(f"block{block}_conv1").filters for block in (1, 2, 3))
+    found = tuple(characters.get_layer(f"block{block}_conv1").filters for block in range(1, len(FILTERS) + 1))
     names = [layer.name for layer in characters.layers]
     pooled_first = names.index("pool1") == names.index("block1_conv1") + 1
     if found != FILTERS or not pooled_first:
