@@ -15,12 +15,15 @@
   without the lexicon (greedy), case-insensitive; segment-then-read too.
 * ``latency``: ``WordReader.read`` on 840×200 word-pad drawings of test lines, p50 / p95 (target p95 <= 30 ms).
 * ``--train OUT``: first train the recipe (as ``python -m hcr_utils train words``), time it (target <= 20
-  minutes) and measure the model it saves.
+  minutes) and measure the model it saves. ``--budget LINES`` trains on another budget of lines, with its own
+  schedule; ``--record FILE`` appends the model's point of the budget curve (lines, CER of the random
+  lines, held-out word accuracy) to ``FILE``, e.g. ``data/measured/words_budget.jsonl``, which notebook 14 plots.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -152,23 +155,28 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=Path("saved_models/emnist_words.keras"))
     parser.add_argument("--characters", type=Path, help="the character model (default: find_model's emnist_cnn.keras)")
     parser.add_argument("--train", type=Path, metavar="OUT", help="train the recipe first, save it here and measure it")
+    parser.add_argument(
+        "--budget", type=int, default=WORD_RECIPE.lines, help="the lines the model was (or is) trained on"
+    )
+    parser.add_argument("--record", type=Path, metavar="FILE", help="append the model's budget point to this file")
     parser.add_argument("--lines", type=int, default=5000, help="random test lines")
     parser.add_argument("--repeats", type=int, default=1000, help="timed read calls")
     args = parser.parse_args()
 
     data = load_emnist("balanced", args.data_dir)
     characters = Recognizer.load(args.characters or find_model("emnist_cnn.keras"))
-    model_path = args.model
+    model_path, seconds = args.model, None
     if args.train:
         load = os.getloadavg()
-        model, history = train_crnn(data, WORD_RECIPE, characters=characters.model, verbose=2)
+        recipe = dataclasses.replace(WORD_RECIPE, lines=args.budget)
+        model, history = train_crnn(data, recipe, characters=characters.model, verbose=2)
         seconds = history.history["seconds"][0]
         model_path = save_reader(model, args.train, data.classes)
         print(
             json.dumps(
                 {
                     "benchmark": "training",
-                    "lines": WORD_RECIPE.lines,
+                    "lines": recipe.lines,
                     "train_images": len(data.y_train),
                     "seconds": round(seconds, 1),
                     "load_before": [round(x, 2) for x in load],
@@ -195,8 +203,23 @@ def main() -> None:
         flush=True,
     )
     print(json.dumps(latency(reader, maker, 200, args.repeats)), flush=True)
-    print(json.dumps(random_lines(reader, characters, maker, args.lines)), flush=True)
-    print(json.dumps(words(reader, characters, maker)), flush=True)
+    lines = random_lines(reader, characters, maker, args.lines)
+    print(json.dumps(lines), flush=True)
+    held_out = words(reader, characters, maker)
+    print(json.dumps(held_out), flush=True)
+    if args.record:
+        point = {
+            "lines": args.budget,
+            "scored_on": "random test lines",
+            "test_lines": args.lines,
+            "train_n": len(data.y_train),
+            "cer": lines["greedy_cer"],  # as notebook 14 reads: greedy, no prior correction
+            "corrected_cer": lines["cer"],
+            "word_accuracy": held_out["lexicon_word_accuracy"],
+            "train_seconds": None if seconds is None else round(seconds),
+        }
+        with args.record.open("a") as file:
+            file.write(json.dumps(point) + "\n")
 
 
 if __name__ == "__main__":

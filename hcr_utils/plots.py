@@ -193,18 +193,19 @@ def compare_runs(accuracies: Mapping[str, float], scored: int, *, title: str = "
 
 def budget_curve(
     minutes: Sequence[float],
-    accuracy: Sequence[float],
+    scores: Sequence[float],
     chosen_minutes: float,
     *,
+    score_label: str = "validation accuracy (%)",
     title: str = "What a longer training buys",
 ) -> Figure:
-    """Validation accuracy against training minutes, one point per measured run, with the chosen budget marked."""
+    """A score (a fraction, drawn in %) against training minutes, one point per measured run, with the chosen budget marked."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    ax.plot(minutes, 100 * np.asarray(accuracy), "o-", color="tab:blue", label="measured runs")
+    ax.plot(minutes, 100 * np.asarray(scores), "o-", color="tab:blue", label="measured runs")
     ax.axvline(chosen_minutes, color="tab:orange", linestyle="--", label=f"your budget: {chosen_minutes:.0f} min")
     ax.set_xlim(left=0)
-    ax.set(xlabel="training time on this machine (minutes)", ylabel="validation accuracy (%)", title=title)
-    ax.legend(loc="lower right")
+    ax.set(xlabel="training time on this machine (minutes)", ylabel=score_label, title=title)
+    ax.legend(loc="best")
     fig.tight_layout()
     return fig
 

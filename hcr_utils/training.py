@@ -261,42 +261,53 @@ def training_time_here(count: int, per_second: float, unit: str = "images") -> s
 
 @dataclass(frozen=True)
 class BudgetCurve:
-    """What longer training bought a recipe: validation accuracy after runs of several budgets.
+    """What longer training bought a recipe: its score after runs of several budgets.
 
     Measured by the course on its development images (``data/measured/``): one
     run per budget, each with its own warm-up + cosine schedule, so each point is a
     finished training of that length, not a point along one longer run.
     """
 
-    images: tuple[int, ...]  # images seen in training (epochs × training images), increasing
-    accuracy: tuple[float, ...]  # validation accuracy of each run
+    budgets: tuple[int, ...]  # what each run saw in training (images or lines), increasing
+    scores: tuple[float, ...]  # each run's score: validation accuracy, or CER for the line reader
     train_images: int  # the training images of each run
+    unit: str = "images"  # what a budget counts
 
-    def accuracy_at(self, images: int) -> float:
-        """The accuracy the curve gives a run of ``images`` images (linear in the logarithm of the budget)."""
-        if not self.images[0] <= images <= self.images[-1]:
+    def score_at(self, seen: int) -> float:
+        """The score the curve gives a run that sees ``seen`` (linear in the logarithm of the budget)."""
+        if not self.budgets[0] <= seen <= self.budgets[-1]:
             raise ValueError(
-                f"a budget of {images:,} images is outside the measured curve ({self.images[0]:,} to "
-                f"{self.images[-1]:,} images): choose a budget inside it"
+                f"a budget of {seen:,} {self.unit} is outside the measured curve ({self.budgets[0]:,} to "
+                f"{self.budgets[-1]:,} {self.unit}): choose a budget inside it"
             )
-        return float(np.interp(np.log(images), np.log(self.images), self.accuracy))
+        return float(np.interp(np.log(seen), np.log(self.budgets), self.scores))
+
+
+# name: (what a budget counts, the score, what the runs were scored on)
+BUDGET_MEASURES = {"emnist": ("images", "accuracy", "validation"), "words": ("lines", "cer", "random test lines")}
 
 
 def measured_budget_curve(name: str) -> BudgetCurve:
-    """The budget curve the course measured for ``RECIPES[name]`` (``data/measured/NAME_budget.jsonl``).
+    """The budget curve the course measured for a recipe (``data/measured/NAME_budget.jsonl``).
 
-    Each line of the file is one run of ``benchmarks/bench_emnist_variants.py --validation``.
+    ``emnist`` (``RECIPES["emnist"]``): validation accuracy against images seen,
+    one line per run of ``benchmarks/bench_emnist_variants.py --validation``;
+    ``words`` (the line reader's ``WORD_RECIPE``): CER on random test lines
+    against lines seen, one line per run of ``benchmarks/bench_words.py --record``.
     """
     path = config.MEASURED_DIR / f"{name}_budget.jsonl"
     if not path.is_file():
         raise FileNotFoundError(f"no measured budget curve for the {name!r} recipe: {path} is missing")
-    runs = sorted(
-        (json.loads(line) for line in path.read_text().splitlines() if line.strip()), key=lambda run: run["epochs"]
-    )
-    if {run["train_n"] for run in runs} != {runs[0]["train_n"]} or {run["scored_on"] for run in runs} != {"validation"}:
-        raise ValueError(f"{path}: every run must train on the same images and be scored on the validation split")
+    unit, score, scored_on = BUDGET_MEASURES[name]
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for run in runs:
+        run["seen"] = run["lines"] if unit == "lines" else run["epochs"] * run["train_n"]
+    runs.sort(key=lambda run: run["seen"])
+    if {run["train_n"] for run in runs} != {runs[0]["train_n"]} or {run["scored_on"] for run in runs} != {scored_on}:
+        raise ValueError(f"{path}: every run must train on the same images and be scored on the {scored_on}")
     return BudgetCurve(
-        images=tuple(run["epochs"] * run["train_n"] for run in runs),
-        accuracy=tuple(run["accuracy"] for run in runs),
+        budgets=tuple(run["seen"] for run in runs),
+        scores=tuple(run[score] for run in runs),
         train_images=runs[0]["train_n"],
+        unit=unit,
     )

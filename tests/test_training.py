@@ -27,6 +27,7 @@ from hcr_utils.training import (
     train_recipe,
     training_time_here,
 )
+from hcr_utils.words import WORD_RECIPE
 
 
 def test_class_weights_balance_the_real_emnist_sample(sample_dir: Path) -> None:
@@ -221,16 +222,26 @@ def test_training_time_here_turns_the_measured_speed_into_minutes_or_seconds() -
 
 def test_the_shipped_budget_curve_covers_the_emnist_recipe_on_a_download_and_rises_with_the_budget() -> None:
     curve = measured_budget_curve("emnist")
-    assert len(curve.images) >= 3 and list(curve.images) == sorted(set(curve.images))
-    assert curve.accuracy[-1] > curve.accuracy[0] + 0.01, "a longer training should buy accuracy"
+    assert len(curve.budgets) >= 3 and list(curve.budgets) == sorted(set(curve.budgets)) and curve.unit == "images"
+    assert curve.scores[-1] > curve.scores[0] + 0.01, "a longer training should buy accuracy"
     recipe = RECIPES["emnist"]
     for share in (1 / 8, 1):  # notebook 06's BUDGET_SHARE, on the 112,800 images of a learner's download
         budget = recipe.with_images(round(share * recipe.images))
         seen = budget.epochs_for(112_800) * 112_800
-        assert min(curve.accuracy) <= curve.accuracy_at(seen) <= max(curve.accuracy)
-    assert curve.accuracy_at(curve.images[1]) == pytest.approx(curve.accuracy[1])
+        assert min(curve.scores) <= curve.score_at(seen) <= max(curve.scores)
+    assert curve.score_at(curve.budgets[1]) == pytest.approx(curve.scores[1])
     with pytest.raises(ValueError, match="outside the measured curve"):
-        curve.accuracy_at(curve.images[0] - 1)
+        curve.score_at(curve.budgets[0] - 1)
+
+
+def test_the_shipped_line_reader_curve_covers_its_recipe_and_its_error_falls_with_the_budget() -> None:
+    curve = measured_budget_curve("words")
+    assert len(curve.budgets) >= 3 and list(curve.budgets) == sorted(set(curve.budgets)) and curve.unit == "lines"
+    assert curve.scores[-1] < curve.scores[0] - 0.01, "a longer training should lower the CER"
+    for share in (1 / 8, 1):  # notebook 14's BUDGET_SHARE
+        assert min(curve.scores) <= curve.score_at(round(share * WORD_RECIPE.lines)) <= max(curve.scores)
+    with pytest.raises(ValueError, match="lines is outside the measured curve"):
+        curve.score_at(2 * WORD_RECIPE.lines)
 
 
 def test_a_budget_curve_is_read_from_benchmark_lines_and_refuses_mixed_runs(
@@ -242,12 +253,18 @@ def test_a_budget_curve_is_read_from_benchmark_lines_and_refuses_mixed_runs(
     runs = [{"scored_on": "validation", "train_n": 1_000, "epochs": e, "accuracy": a} for e, a in ((4, 0.8), (1, 0.6))]
     (tmp_path / "emnist_budget.jsonl").write_text("\n".join(json.dumps(run) for run in runs) + "\n")
     curve = measured_budget_curve("emnist")
-    assert curve.images == (1_000, 4_000) and curve.accuracy == (0.6, 0.8) and curve.train_images == 1_000
-    assert curve.accuracy_at(2_000) == pytest.approx(0.7)  # halfway in the logarithm of the budget
+    assert curve.budgets == (1_000, 4_000) and curve.scores == (0.6, 0.8) and curve.train_images == 1_000
+    assert curve.score_at(2_000) == pytest.approx(0.7)  # halfway in the logarithm of the budget
     runs.append({"scored_on": "test", "train_n": 1_000, "epochs": 2, "accuracy": 0.7})
     (tmp_path / "emnist_budget.jsonl").write_text("\n".join(json.dumps(run) for run in runs))
-    with pytest.raises(ValueError, match="validation split"):
+    with pytest.raises(ValueError, match="scored on the validation"):
         measured_budget_curve("emnist")
+    lines = [
+        {"scored_on": "random test lines", "train_n": 500, "lines": n, "cer": c} for n, c in ((800, 0.2), (200, 0.4))
+    ]
+    (tmp_path / "words_budget.jsonl").write_text("\n".join(json.dumps(run) for run in lines))
+    curve = measured_budget_curve("words")
+    assert curve.budgets == (200, 800) and curve.scores == (0.4, 0.2) and curve.score_at(400) == pytest.approx(0.3)
 
 
 def test_the_budget_curve_figure_marks_the_chosen_budget() -> None:
@@ -256,6 +273,9 @@ def test_the_budget_curve_figure_marks_the_chosen_budget() -> None:
     assert ax.get_title() == "budget" and "minutes" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
     assert list(ax.lines[0].get_ydata()) == pytest.approx([85.0, 87.0, 88.0])
     assert list(ax.lines[1].get_xdata()) == [6.0, 6.0]
+    plt.close(figure)
+    figure = plots.budget_curve([2.0, 4.0], [0.3, 0.2], 3.0, score_label="CER (%)", title="lines")
+    assert figure.axes[0].get_ylabel() == "CER (%)"
     plt.close(figure)
 
 
