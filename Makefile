@@ -11,6 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # JupyterLab refuses to start as root (Docker's default user, many cloud VMs) unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 LAB_FLAGS ?=
+# Two test processes; conftest.py groups the notebooks that share models so they run in order on one of them.
+PARALLEL ?= -n 2 --dist loadgroup
 
 .PHONY: env lab app test test-fast chromium benchmarks clean
 
@@ -41,10 +43,10 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
 test: env chromium node
-	HCR_QUICK=1 $(VENV)/bin/pytest tests notebooks --nbval-lax -p no:cacheprovider
+	HCR_QUICK=1 $(VENV)/bin/pytest tests notebooks --nbval-lax -p no:cacheprovider $(PARALLEL)
 
 test-fast: env
-	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser and not slow" -p no:cacheprovider
+	HCR_QUICK=1 $(VENV)/bin/pytest tests -m "not browser and not slow" -p no:cacheprovider $(PARALLEL)
 
 # Accuracy, time and latency targets on the development data (DEV_DATA holds mnist-dev/ and emnist-dev/).
 DEV_DATA ?= ../shared/data

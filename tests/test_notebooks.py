@@ -17,14 +17,15 @@ import pytest
 from hcr_utils.config import PROJECT_ROOT
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "scripts" / f"{name}.py")
+def _script(name: str, folder: str = "scripts"):
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 navigation = _script("add_navigation")
+suite_layout = _script("conftest", folder=".")  # how the test processes share the notebooks
 solutions = _script("check_solutions")
 
 CHAPTERS = navigation.chapters()
@@ -218,3 +219,22 @@ def test_lessons_are_short(path: Path) -> None:
         if cell.cell_type == "code" and not {"colab", "solution"} & set(cell.metadata.get("tags", []))
     ]
     assert statistics.median(lengths) <= 8, f"median code cell: {statistics.median(lengths)} lines"
+
+
+def test_notebooks_that_share_models_run_in_the_courses_order_on_one_process() -> None:
+    """Quick mode saves the models notebooks train in my_models/quick and later notebooks read them: every notebook
+    that saves or reads one is in one pytest-xdist group (in order), the others read no model, and the test
+    command distributes by group (without ``--dist loadgroup`` the cells of one notebook are split apart)."""
+    notebooks = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+    chain = [path for path in notebooks if suite_layout.notebook_group(path) == suite_layout.MODEL_CHAIN]
+    code = {path: "\n".join(c.source for c in _read(path).cells if c.cell_type == "code") for path in notebooks}
+    savers = [path.stem for path in notebooks if re.search(r"\bsave_(model|reader|fine_tuned)\(", code[path])]
+    readers = [path.stem for path in notebooks if "find_model(" in code[path] or "DrawingPad" in code[path]]
+    assert {"04_mnist_improve_and_evaluate", "06_emnist_train", "14_train_the_line_reader"} <= set(savers)
+    assert {"07_emnist_evaluate", "08_drawings_like_the_data", "app"} <= set(readers)
+    assert set(savers) | set(readers) <= {path.stem for path in chain}
+    for path in set(notebooks) - set(chain):
+        assert suite_layout.notebook_group(path) == path.stem
+        assert "my_models" not in code[path] and "keras.saving" not in code[path], path.name
+    parallel = re.search(r"^PARALLEL \?= (.+)$", (PROJECT_ROOT / "Makefile").read_text(), re.M)
+    assert parallel and "--dist loadgroup" in parallel.group(1)
